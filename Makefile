@@ -1,0 +1,53 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is a step of those.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed-$(shell cat requirements/lock.txt pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export RASA_TELEMETRY_ENABLED := false
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup install model rasa-model run test test-fast lint lock reset
+
+setup: install model rasa-model
+
+# The lock is installed without resolving (uv, --no-deps); rasa and rasa-sdk declare
+# Requires-Python <3.11 but run on 3.11, so pip installs them with --ignore-requires-python.
+install: $(INSTALLED)
+$(INSTALLED):
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check uv==0.13.9
+	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps -r requirements/lock.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --ignore-requires-python \
+		rasa==3.6.21 rasa-sdk==3.6.2
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	rm -f $(VENV)/.installed-* && touch $@
+
+model: install
+	$(PY) -m knowledge.model build
+
+rasa-model: install
+	$(PY) -m bot.train
+
+run: setup
+	$(PY) -m bot.run
+
+test: setup
+	$(PY) -m pytest
+
+test-fast: install
+	$(PY) -m pytest -m "not slow and not integration and not browser"
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+lock:
+	bash scripts/lock.sh
+
+# Removes everything built (venv, model, index, Rasa models, database); guides are untouched.
+reset:
+	rm -rf $(VENV) data

@@ -1,0 +1,1 @@
+"""The Rasa assistant (config, domain, data), the Flask web front and the conversation store."""

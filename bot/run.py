@@ -1,0 +1,80 @@
+"""`make run`: start Rasa, the action server and the web app under honcho, print the chat URL.
+
+Ctrl-C stops all three (honcho forwards the signal to its children).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from bot.settings import BOT_DIR, Settings
+
+STARTUP_TIMEOUT_S = 300
+
+
+def health_urls(settings: Settings) -> dict[str, str]:
+    return {
+        "rasa": f"{settings.rasa_url}/status",
+        "actions": f"http://{settings.host}:{settings.actions_port}/health",
+        "web": f"{settings.web_url}healthz",
+    }
+
+
+def wait_until_healthy(urls: dict[str, str], timeout: float, proc: subprocess.Popen) -> None:
+    pending = dict(urls)
+    deadline = time.monotonic() + timeout
+    while pending:
+        if proc.poll() is not None:
+            raise RuntimeError("a process exited during start-up; see the log above")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not healthy after {timeout:.0f} s: {', '.join(pending)}")
+        for name, url in list(pending.items()):
+            try:
+                if requests.get(url, timeout=2).ok:
+                    del pending[name]
+            except requests.RequestException:
+                pass
+        time.sleep(0.5)
+
+
+def main() -> int:
+    settings = Settings.from_env()
+    root = BOT_DIR.parent
+    env = dict(os.environ)
+    # Procfile commands say `python`: make it this virtualenv's interpreter.
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "honcho", "start", "-f", str(root / "Procfile"), "-d", str(root)],
+        env=env,
+    )
+    try:
+        wait_until_healthy(health_urls(settings), STARTUP_TIMEOUT_S, proc)
+        print(
+            f"\nBorgerbot is running (started in {time.monotonic() - started:.1f} s).\n"
+            f"  Chat:    {settings.web_url}\n"
+            f"  Rasa:    {settings.rasa_url}\n"
+            f"  Actions: http://{settings.host}:{settings.actions_port}\n"
+            "Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGINT)
+        return proc.wait()
+    except (RuntimeError, TimeoutError) as exc:
+        print(f"start-up failed: {exc}", file=sys.stderr)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
