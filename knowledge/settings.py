@@ -20,7 +20,7 @@ BUILTIN_MODEL = "builtin:multilingual-e5-small"
 class KnowledgeSettings:
     data_dir: Path
     guides_dir: Path
-    # BUILTIN_MODEL, a local sentence-transformers directory, or (where a hub is reachable) a hub name.
+    # BUILTIN_MODEL, a local sentence-transformers directory, or a hub name (sites with hub access)
     embedding_model: str
 
     @property

@@ -1,0 +1,261 @@
+"""`python -m knowledge build | ask | eval | calibrate` — developer/operator commands (English)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from knowledge.settings import KnowledgeSettings
+
+log = logging.getLogger("knowledge")
+
+
+def _settings() -> KnowledgeSettings:
+    return KnowledgeSettings.from_env()
+
+
+def _embedder(settings: KnowledgeSettings):  # type: ignore[no-untyped-def]
+    from knowledge.embedder import Embedder
+    from knowledge.model import resolve_model
+
+    return Embedder(resolve_model(settings))
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from knowledge.guides import load_guides
+    from knowledge.index import build_index
+
+    settings = _settings()
+    guide_set = load_guides(settings.guides_dir)
+    for error in guide_set.errors:
+        print(f"skipped guide: {error}", file=sys.stderr)
+    if not guide_set.guides:
+        print(f"no valid guides in {settings.guides_dir}", file=sys.stderr)
+        return 1
+    embedder = _embedder(settings)
+    with tqdm(total=None, unit="guide", desc="embedding", disable=args.quiet) as bar:
+        report = build_index(
+            guide_set.guides, settings.index_dir, embedder.embed_passages,
+            model=embedder.model_name, fingerprint=embedder.fingerprint, progress=bar.update,
+        )  # fmt: skip
+    state = "built" if report.changed else "is current"
+    print(
+        f"index {report.version} {state}: {report.guides} guides, {report.passages} passages, "
+        f"{report.embedded_guides} embedded, {report.reused_guides} reused, "
+        f"{report.seconds:.1f} s"
+    )
+    return 1 if (args.strict and guide_set.errors) else 0
+
+
+def _load_kb(settings: KnowledgeSettings):  # type: ignore[no-untyped-def]
+    from knowledge.search import KnowledgeBase
+
+    return KnowledgeBase(settings.index_dir, _embedder(settings))
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    kb = _load_kb(_settings())
+    if args.jsonl:
+        for line_no, line in enumerate(sys.stdin, 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+                    raise ValueError("expected an object with a string 'text'")
+            except ValueError as exc:
+                print(f"line {line_no}: {exc}", file=sys.stderr)
+                out: dict[str, Any] = {"id": None, "error": str(exc)}
+            else:
+                r = kb.search(item["text"], item.get("municipality"), args.mode)
+                out = {
+                    "id": item.get("id"),
+                    "decision": r.decision,
+                    "results": [{"slug": h.slug, "score": h.score} for h in r.results],
+                }
+            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        return 0
+    if not args.question:
+        print("give a question, or --jsonl to read JSON lines on stdin", file=sys.stderr)
+        return 2
+    r = kb.search(" ".join(args.question), args.municipality, args.mode)
+    print(f"decision: {r.decision}   ({r.latency_ms:.0f} ms, mode {r.mode})")
+    if r.decision == "answer" and r.best:
+        print(f"\n{r.best.title}\n{r.best.summary}\n{r.best.url}\n")
+    elif r.decision == "clarify":
+        print("\nMente du ...?\n" + "\n".join(f"  - {h.title} ({h.slug})" for h in r.candidates))
+    print("\nranking:")
+    for h in r.results:
+        print(
+            f"  {h.score:7.3f}  dense {h.dense:.3f}  lexical {h.lexical:.3f}  {h.slug}"
+            f"  [{h.section}]"
+        )
+    return 0
+
+
+def _read_labelled(path: Path) -> list[dict[str, Any]]:
+    items = []
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            item = json.loads(line)
+            if "text" not in item or "expect" not in item:
+                raise SystemExit(f"{path}:{line_no}: needs 'text' and 'expect'")
+            items.append(item)
+    return items
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from knowledge.calibration import outcome, summarise
+
+    kb = _load_kb(_settings())
+    items = _read_labelled(args.file)
+    kb.search("opvarmning", None, args.mode)  # warm up caches outside the timing
+    scored, outcomes, latencies, top1, top3 = [], [], [], 0, 0
+    for item in items:
+        started = time.perf_counter()
+        r = kb.search(item["text"], item.get("municipality"), args.mode)
+        latencies.append((time.perf_counter() - started) * 1000)
+        slugs = [h.slug for h in r.results]
+        if item["expect"] is not None:
+            top1 += slugs[:1] == [item["expect"]]
+            top3 += item["expect"] in slugs[:3]
+        scored.append(item)
+        outcomes.append(outcome(_as_scored(item, r), r.decision, [h.slug for h in r.candidates]))
+        if args.verbose and outcomes[-1] not in ("answered_correct", "oos_fallback"):
+            print(
+                f"  {outcomes[-1]:18} {item['text']!r} -> {r.decision} {slugs[:3]}"
+                f" (expected {item['expect']})"
+            )
+    from knowledge.calibration import Scored
+
+    s = summarise([Scored(i["expect"], [], []) for i in scored], outcomes)
+    n_in = s["in_scope"]
+    lat = sorted(latencies)
+    p95 = lat[min(len(lat) - 1, round(0.95 * (len(lat) - 1)))]
+    print(
+        f"mode: {args.mode}   questions: {len(items)} ({n_in} in scope, "
+        f"{s['out_of_scope']} out of scope)"
+    )
+    print(f"  answered-correct              {s['answered_correct_pct']:5.1f} %")
+    print(f"  clarified-correct             {s['clarified_correct_pct']:5.1f} %")
+    print(f"  answered-or-clarified-correct {s['answered_or_clarified_correct_pct']:5.1f} %")
+    print(f"  confidently-wrong             {s['confidently_wrong_pct']:5.1f} %")
+    print(f"  missed (fallback)             {s['missed_pct']:5.1f} %")
+    print(
+        f"  out of scope: correctly-not-answered {s['oos_correctly_not_answered_pct']:5.1f} %,"
+        f" clarified {s['oos_clarified_pct']:.1f} %, false-answer "
+        f"{s['oos_false_answer_pct']:.1f} %"
+    )
+    print(f"  top-1 {100 * top1 / max(1, n_in):5.1f} %   top-3 {100 * top3 / max(1, n_in):5.1f} %")
+    print(f"  latency per question: median {statistics.median(lat):.1f} ms, p95 {p95:.1f} ms")
+    return 0
+
+
+def _as_scored(item: dict[str, Any], r: Any):  # type: ignore[no-untyped-def]
+    from knowledge.calibration import Scored
+
+    return Scored(item["expect"], [h.slug for h in r.results], [h.score for h in r.results])
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from knowledge.calibration import (
+        LEXICAL_WEIGHTS,
+        Calibration,
+        Scored,
+        apply,
+        cross_validate,
+        file_sha256,
+        fit_thresholds,
+        mean_reciprocal_rank,
+        summarise,
+    )  # fmt: skip
+    from knowledge.search import MODES, TOP_K
+
+    kb = _load_kb(_settings())
+    searcher = kb.searcher
+    items = _read_labelled(args.file)
+    feats = [searcher.features(i["text"], i.get("municipality"), "hybrid") for i in items]
+
+    def scored(mode: str, weight: float) -> list[Scored]:
+        out = []
+        for item, f in zip(items, feats, strict=True):
+            fused = searcher.fused(f, mode, weight)  # type: ignore[arg-type]
+            ranked = sorted(f.visible.tolist(), key=lambda i: -fused[i])[:TOP_K]
+            out.append(
+                Scored(
+                    item["expect"],
+                    [searcher.index.guides[i].slug for i in ranked],
+                    [float(fused[i]) for i in ranked],
+                )
+            )
+        return out
+
+    mrr = {w: mean_reciprocal_rank(scored("hybrid", w)) for w in LEXICAL_WEIGHTS}
+    weight = max(LEXICAL_WEIGHTS, key=lambda w: (round(mrr[w], 4), -abs(w - 1)))
+    print("lexical weight by MRR: " + ", ".join(f"{w:g}: {m:.3f}" for w, m in mrr.items()))
+    print(f"chosen lexical weight: {weight:g}")
+    modes, figures = {}, {}
+    for mode in MODES:
+        data = scored(mode, weight)
+        cal = fit_thresholds(data)
+        modes[mode] = cal
+        figures[mode] = {
+            "in_sample": summarise(data, apply(data, cal)),
+            "cross_validated_5fold": cross_validate(data),
+            "mrr": round(mean_reciprocal_rank(data), 4),
+        }
+        fi, fc = figures[mode]["in_sample"], figures[mode]["cross_validated_5fold"]
+        print(f"{mode:8} {cal}")
+        for label, f in (("in-sample", fi), ("5-fold CV", fc)):
+            print(
+                f"   {label:10} in-scope correct {f['answered_or_clarified_correct_pct']:5.1f} %"
+                f" (answered {f['answered_correct_pct']:.1f} %), confidently-wrong "
+                f"{f['confidently_wrong_pct']:.1f} %, out-of-scope not answered "
+                f"{f['oos_correctly_not_answered_pct']:.1f} %"
+            )
+    calibration = Calibration(
+        lexical_weight=weight, modes=modes, model_fingerprint=kb.embedder.fingerprint,
+        dev_set_sha256=file_sha256(args.file), figures=figures,
+    )  # fmt: skip
+    if args.dry_run:
+        print("dry run: calibration not written")
+    else:
+        calibration.save()
+        print("wrote knowledge/calibration.json")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("build", help="build or update the index from the guides")
+    p.add_argument("--strict", action="store_true", help="fail if any guide is invalid")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_build)
+    p = sub.add_parser("ask", help="ask a question (or --jsonl: JSON lines on stdin)")
+    p.add_argument("question", nargs="*")
+    p.add_argument("--jsonl", action="store_true")
+    p.add_argument("--municipality")
+    p.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
+    p.set_defaults(func=cmd_ask)
+    p = sub.add_parser("eval", help="quality and latency figures on a labelled JSONL file")
+    p.add_argument("file", type=Path)
+    p.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
+    p.add_argument("-v", "--verbose", action="store_true", help="list every miss")
+    p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("calibrate", help="fit the decision thresholds on a labelled JSONL file")
+    p.add_argument("file", type=Path)
+    p.add_argument("--dry-run", action="store_true")
+    p.set_defaults(func=cmd_calibrate)
+    args = parser.parse_args(argv)
+    return int(args.func(args))

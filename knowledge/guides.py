@@ -1,0 +1,188 @@
+"""Guides: Markdown files with YAML front matter, validated on load.
+
+A guide that fails validation is reported (file and field named) and skipped; the rest load.
+A guide with `municipality: <code>` overrides the national guide with the same slug (or adds a new
+one) for that municipality only; such overlays may live in any sub-folder of the guides folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+NATIONAL = "*"
+REQUIRED_FIELDS = (
+    "title",
+    "slug",
+    "category",
+    "owner",
+    "keywords",
+    "url",
+    "municipality",
+    "updated",
+)
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
+FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Guide:
+    slug: str
+    title: str
+    category: str
+    owner: str
+    keywords: tuple[str, ...]
+    url: str
+    municipality: str
+    updated: date
+    body: str
+    path: Path | None = None
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.slug, self.municipality)
+
+    @property
+    def summary(self) -> str:
+        """The first paragraph: the guide's own short answer."""
+        for block in re.split(r"\n\s*\n", self.body.strip()):
+            if block.strip() and not block.lstrip().startswith("#"):
+                return " ".join(block.split())
+        return ""
+
+    def content_hash(self) -> str:
+        """Changes whenever anything the index uses changes."""
+        text = "\x1f".join(
+            [self.slug, self.title, self.category, self.owner, "|".join(self.keywords), self.url,
+             self.municipality, self.body]
+        )  # fmt: skip
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class GuideError:
+    path: Path
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.field}: {self.message}"
+
+
+class InvalidGuide(ValueError):
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_name
+
+
+def parse_guide(text: str, path: Path | None = None) -> Guide:
+    """Parse and validate one guide; raises InvalidGuide naming the offending field."""
+    match = FRONT_MATTER.match(text.lstrip("\ufeff"))
+    if not match:
+        raise InvalidGuide("front matter", "missing front matter between '---' lines")
+    try:
+        meta = yaml.safe_load(match[1])
+    except yaml.YAMLError as exc:
+        raise InvalidGuide("front matter", f"not valid YAML: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise InvalidGuide("front matter", "must be a mapping of fields")
+    for name in REQUIRED_FIELDS:
+        if meta.get(name) in (None, "", []):
+            raise InvalidGuide(name, "missing or empty")
+    for name in ("title", "slug", "category", "owner", "url"):
+        if not isinstance(meta[name], str):
+            raise InvalidGuide(name, "must be text")
+    slug = meta["slug"].strip()
+    if not SLUG.match(slug):
+        raise InvalidGuide("slug", f"{slug!r} must be lowercase letters, digits and dashes")
+    if path is not None and path.stem != slug:
+        raise InvalidGuide("slug", f"{slug!r} does not match the file name {path.name!r}")
+    keywords = meta["keywords"]
+    if isinstance(keywords, str):
+        keywords = [k.strip() for k in keywords.split(",")]
+    if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
+        raise InvalidGuide("keywords", "must be a list of words or phrases")
+    if not URL.match(meta["url"].strip()):
+        raise InvalidGuide("url", f"{meta['url']!r} is not an http(s) address")
+    municipality = str(meta["municipality"]).strip()
+    if municipality != NATIONAL and not CODE.match(municipality):
+        raise InvalidGuide("municipality", f"{municipality!r} must be '*' or a municipality code")
+    updated = meta["updated"]
+    if isinstance(updated, str):
+        try:
+            updated = date.fromisoformat(updated)
+        except ValueError as exc:
+            raise InvalidGuide("updated", f"{updated!r} is not an ISO date (YYYY-MM-DD)") from exc
+    if not isinstance(updated, date):
+        raise InvalidGuide("updated", "must be an ISO date (YYYY-MM-DD)")
+    body = match[2].strip()
+    if not body:
+        raise InvalidGuide("body", "the guide has no text")
+    extra = {k: v for k, v in meta.items() if k not in REQUIRED_FIELDS}
+    return Guide(
+        slug=slug,
+        title=meta["title"].strip(),
+        category=meta["category"].strip(),
+        owner=meta["owner"].strip(),
+        keywords=tuple(k.strip() for k in keywords if k.strip()),
+        url=meta["url"].strip(),
+        municipality=municipality,
+        updated=updated,
+        body=body,
+        path=path,
+        extra=extra,
+    )
+
+
+@dataclass
+class GuideSet:
+    guides: list[Guide]
+    errors: list[GuideError]
+
+    def by_key(self) -> dict[tuple[str, str], Guide]:
+        return {g.key: g for g in self.guides}
+
+    def slugs(self) -> set[str]:
+        return {g.slug for g in self.guides}
+
+
+def load_guides(directory: Path) -> GuideSet:
+    """Load every `*.md` under `directory`; invalid ones and duplicates go to `errors`."""
+    guides: list[Guide] = []
+    errors: list[GuideError] = []
+    seen: dict[tuple[str, str], Path] = {}
+    for path in sorted(directory.rglob("*.md")):
+        if path.name.lower() == "readme.md":
+            continue
+        try:
+            guide = parse_guide(path.read_text(encoding="utf-8"), path)
+        except UnicodeDecodeError:
+            errors.append(GuideError(path, "file", "not UTF-8 text"))
+            continue
+        except InvalidGuide as exc:
+            errors.append(GuideError(path, exc.field, str(exc)))
+            continue
+        if guide.key in seen:
+            errors.append(
+                GuideError(path, "slug", f"duplicate of {seen[guide.key]} for this municipality")
+            )
+            continue
+        seen[guide.key] = path
+        guides.append(guide)
+    return GuideSet(guides=guides, errors=errors)
+
+
+def visible_guides(guides: list[Guide], municipality: str | None) -> list[Guide]:
+    """National guides, with a municipality's own guides replacing or adding to them."""
+    chosen = {g.slug: g for g in guides if g.municipality == NATIONAL}
+    if municipality and municipality != NATIONAL:
+        chosen.update({g.slug: g for g in guides if g.municipality == municipality})
+    return list(chosen.values())
