@@ -9,9 +9,9 @@ export RASA_TELEMETRY_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup install model rasa-model run test test-fast lint lock reset
+.PHONY: setup install model index rasa-model run test test-fast lint eval lock reset
 
-setup: install model rasa-model
+setup: install model index rasa-model
 
 # The lock is installed without resolving (uv, --no-deps); rasa and rasa-sdk declare
 # Requires-Python <3.11 but run on 3.11, so pip installs them with --ignore-requires-python.
@@ -27,6 +27,10 @@ $(INSTALLED):
 
 model: install
 	$(PY) -m knowledge.model build
+
+# Incremental: only guides whose text changed are embedded again.
+index: model
+	$(PY) -m knowledge build --quiet
 
 rasa-model: install
 	$(PY) -m bot.train
@@ -44,6 +48,11 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# Quality and latency on the development set, in all three retrieval modes.
+eval: index
+	for mode in hybrid dense lexical; do \
+		$(PY) -m knowledge eval ../shared/eval/dev.jsonl --mode $$mode; done
 
 lock:
 	bash scripts/lock.sh
