@@ -22,7 +22,10 @@ $(INSTALLED):
 	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps -r requirements/lock.txt
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps --ignore-requires-python \
 		rasa==3.6.21 rasa-sdk==3.6.2
-	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@# Our packages by path (what an editable install does): setuptools 79 cannot build metadata
+	@# against the packaging 20.9 that rasa pins.
+	$(PY) -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'borgerbot.pth')\
+		.write_text(str(pathlib.Path.cwd()) + '\n')"
 	rm -f $(VENV)/.installed-* && touch $@
 
 model: install
