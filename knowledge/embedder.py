@@ -25,7 +25,10 @@ class Embedder:
         self.model_name = model
         self.fingerprint = model_fingerprint(model)
         self._model = SentenceTransformer(model, device="cpu")
-        self.dimension = int(self._model.get_sentence_embedding_dimension() or 0)
+        dimension = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension  # sentence-transformers < 5.7
+        )
+        self.dimension = int(dimension() or 0)
         if self.dimension <= 0:
             raise ValueError(f"model {model!r} does not report an embedding dimension")
         # torch's CPU kernels are thread-safe, but concurrent calls only fight over 2 cores.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import yaml
@@ -77,6 +77,12 @@ class GuideError:
         return f"{self.path}: {self.field}: {self.message}"
 
 
+def _has_text(value: str | list) -> bool:
+    if isinstance(value, str):
+        return bool(value.strip())
+    return any(not isinstance(v, str) or v.strip() for v in value)
+
+
 class InvalidGuide(ValueError):
     def __init__(self, field_name: str, message: str) -> None:
         super().__init__(message)
@@ -90,12 +96,13 @@ def parse_guide(text: str, path: Path | None = None) -> Guide:
         raise InvalidGuide("front matter", "missing front matter between '---' lines")
     try:
         meta = yaml.safe_load(match[1])
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # e.g. `updated: 2026-13-01`
         raise InvalidGuide("front matter", f"not valid YAML: {exc}") from exc
     if not isinstance(meta, dict):
         raise InvalidGuide("front matter", "must be a mapping of fields")
     for name in REQUIRED_FIELDS:
-        if meta.get(name) in (None, "", []):
+        value = meta.get(name)
+        if value is None or (isinstance(value, str | list) and not _has_text(value)):
             raise InvalidGuide(name, "missing or empty")
     for name in ("title", "slug", "category", "owner", "url"):
         if not isinstance(meta[name], str):
@@ -112,10 +119,15 @@ def parse_guide(text: str, path: Path | None = None) -> Guide:
         raise InvalidGuide("keywords", "must be a list of words or phrases")
     if not URL.match(meta["url"].strip()):
         raise InvalidGuide("url", f"{meta['url']!r} is not an http(s) address")
-    municipality = str(meta["municipality"]).strip()
+    if not isinstance(meta["municipality"], str):
+        # YAML reads an unquoted 0101 as the octal number 65: demand quotes rather than guess.
+        raise InvalidGuide("municipality", "must be '*' or a quoted code, e.g. \"0101\"")
+    municipality = meta["municipality"].strip()
     if municipality != NATIONAL and not CODE.match(municipality):
         raise InvalidGuide("municipality", f"{municipality!r} must be '*' or a municipality code")
     updated = meta["updated"]
+    if isinstance(updated, datetime):
+        updated = updated.date()  # `2026-11-20 10:00` is a datetime in YAML; the day is enough
     if isinstance(updated, str):
         try:
             updated = date.fromisoformat(updated)

@@ -150,6 +150,18 @@ class Searcher:
         weight = self.calibration.lexical_weight if lexical_weight is None else lexical_weight
         return f.z + weight * f.lexical
 
+    def guide(self, slug: str, municipality: str | None = None) -> Hit | None:
+        """The guide a citizen picked from "Mente du …?", as this municipality sees it."""
+        for i in visible_keys(self.index.guides, municipality):
+            g = self.index.guides[i]
+            if g.slug == slug:
+                return Hit(
+                    slug=g.slug, title=g.title, url=g.url, owner=g.owner, category=g.category,
+                    summary=g.summary, municipality=g.municipality, score=0.0, dense=0.0,
+                    lexical=0.0, section="", passage=g.summary,
+                )  # fmt: skip
+        return None
+
     def search(
         self, question: str, municipality: str | None = None, mode: Mode = "hybrid"
     ) -> SearchResult:

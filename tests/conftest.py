@@ -25,3 +25,11 @@ def embedding_model(knowledge_settings: KnowledgeSettings) -> SentenceTransforme
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(resolve_model(knowledge_settings), device="cpu")
+
+
+@pytest.fixture(scope="session")
+def embedder(knowledge_settings: KnowledgeSettings):  # type: ignore[no-untyped-def]
+    """The search library's Embedder over the configured model, loaded once per session."""
+    from knowledge.embedder import Embedder
+
+    return Embedder(resolve_model(knowledge_settings))
