@@ -3,8 +3,9 @@
 Procedure (`python -m knowledge calibrate FILE.jsonl`), the same for every mode:
 1. Score every question of the labelled set once (in-scope items name their guide, out-of-scope
    items have `expect: null`).
-2. hybrid only: choose the lexical weight from a fixed grid by mean reciprocal rank of the
-   expected guide over the in-scope items (ranking quality, not decisions).
+2. Choose the lexical and title weights from fixed grids (LEXICAL_WEIGHTS x TITLE_WEIGHTS) by
+   the utility of step 3 after fitting thresholds, then by mean reciprocal rank of the expected
+   guide; the weights are shared by all modes that use them.
 3. Choose the four thresholds (answer score, answer margin, clarify score, clarify window) from
    grids of quantiles of the observed scores, maximising one utility that encodes "a wrong
    confident answer is worse than a handoff" (UTILITY below). Ties go to the most cautious
@@ -40,6 +41,7 @@ UTILITY = {
     "oos_answered": -2.0,
 }
 LEXICAL_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+TITLE_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ _DEFAULT = ModeCalibration(answer_score=3.0, answer_margin=0.8, clarify_score=2.
 @dataclass(frozen=True)
 class Calibration:
     lexical_weight: float = 2.0
+    title_weight: float = 0.0
     modes: dict[str, ModeCalibration] = field(default_factory=dict)
     model_fingerprint: str = ""
     dev_set_sha256: str = ""
@@ -73,6 +76,7 @@ class Calibration:
         raw = json.loads(path.read_text(encoding="utf-8"))
         return cls(
             lexical_weight=float(raw["lexical_weight"]),
+            title_weight=float(raw.get("title_weight", 0.0)),
             modes={m: ModeCalibration(**v) for m, v in raw["modes"].items()},
             model_fingerprint=raw.get("model_fingerprint", ""),
             dev_set_sha256=raw.get("dev_set_sha256", ""),
@@ -117,10 +121,10 @@ def utility(outcomes: list[str]) -> float:
     return sum(UTILITY[o] for o in outcomes)
 
 
-def fit_thresholds(items: list[Scored]) -> ModeCalibration:
+def fit_thresholds(items: list[Scored], resolution: int = 19) -> ModeCalibration:
     s1 = np.array([it.scores[0] for it in items])
     margins = np.array([it.scores[0] - it.scores[1] for it in items])
-    qs = np.linspace(0.05, 0.95, 19)
+    qs = np.linspace(0.05, 0.95, resolution)
     score_grid = np.unique(np.round(np.quantile(s1, qs), 4))
     margin_grid = np.unique(np.round(np.concatenate([[0.0], np.quantile(margins, qs)]), 4))
     window_grid = np.unique(np.round(np.quantile(margins, [0.25, 0.5, 0.75]), 4))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import statistics
@@ -169,6 +170,7 @@ def _as_scored(item: dict[str, Any], r: Any):  # type: ignore[no-untyped-def]
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from knowledge.calibration import (
         LEXICAL_WEIGHTS,
+        TITLE_WEIGHTS,
         Calibration,
         Scored,
         apply,
@@ -177,6 +179,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         fit_thresholds,
         mean_reciprocal_rank,
         summarise,
+        utility,
     )  # fmt: skip
     from knowledge.search import MODES, TOP_K
 
@@ -185,10 +188,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     items = _read_labelled(args.file)
     feats = [searcher.features(i["text"], i.get("municipality"), "hybrid") for i in items]
 
-    def scored(mode: str, weight: float) -> list[Scored]:
+    def scored(mode: str, w_lex: float, w_title: float) -> list[Scored]:
         out = []
         for item, f in zip(items, feats, strict=True):
-            fused = searcher.fused(f, mode, weight)  # type: ignore[arg-type]
+            fused = searcher.fused(f, mode, w_lex, w_title)  # type: ignore[arg-type]
             ranked = sorted(f.visible.tolist(), key=lambda i: -fused[i])[:TOP_K]
             out.append(
                 Scored(
@@ -199,13 +202,20 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             )
         return out
 
-    mrr = {w: mean_reciprocal_rank(scored("hybrid", w)) for w in LEXICAL_WEIGHTS}
-    weight = max(LEXICAL_WEIGHTS, key=lambda w: (round(mrr[w], 4), -abs(w - 1)))
-    print("lexical weight by MRR: " + ", ".join(f"{w:g}: {m:.3f}" for w, m in mrr.items()))
-    print(f"chosen lexical weight: {weight:g}")
+    # Weights: utility after a coarse threshold fit, then MRR; the full fit follows per mode.
+    ranking = {}
+    for w_lex, w_title in itertools.product(LEXICAL_WEIGHTS, TITLE_WEIGHTS):
+        data = scored("hybrid", w_lex, w_title)
+        u = utility(apply(data, fit_thresholds(data, resolution=9)))
+        ranking[(w_lex, w_title)] = (round(u, 2), round(mean_reciprocal_rank(data), 4))
+    w_lex, w_title = max(ranking, key=lambda w: ranking[w])
+    print(
+        f"chosen weights: lexical {w_lex:g}, title {w_title:g} "
+        f"(utility {ranking[(w_lex, w_title)][0]}, MRR {ranking[(w_lex, w_title)][1]})"
+    )
     modes, figures = {}, {}
     for mode in MODES:
-        data = scored(mode, weight)
+        data = scored(mode, w_lex, w_title)
         cal = fit_thresholds(data)
         modes[mode] = cal
         figures[mode] = {
@@ -223,8 +233,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 f"{f['oos_correctly_not_answered_pct']:.1f} %"
             )
     calibration = Calibration(
-        lexical_weight=weight, modes=modes, model_fingerprint=kb.embedder.fingerprint,
-        dev_set_sha256=file_sha256(args.file), figures=figures,
+        lexical_weight=w_lex, title_weight=w_title, modes=modes,
+        model_fingerprint=kb.embedder.fingerprint, dev_set_sha256=file_sha256(args.file),
+        figures=figures,
     )  # fmt: skip
     if args.dry_run:
         print("dry run: calibration not written")

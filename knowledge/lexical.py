@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from knowledge.guides import Guide
-from knowledge.text import char_grams, terms
+from knowledge.text import char_grams, phrase_terms, terms
 
 TITLE_WEIGHT = 3
 KEYWORD_WEIGHT = 3
@@ -80,8 +80,19 @@ class LexicalIndex:
             words = guide_terms(g)
             word_docs[g.key] = Counter(words)
             gram_docs[g.key] = Counter(char_grams(words))
+        self._titles = {g.key: phrase_terms(g.title) for g in guides}
         self._words = BM25(word_docs)
         self._grams = BM25(gram_docs)
+
+    def title_match(
+        self, question: str, keys: set[tuple[str, str]]
+    ) -> dict[tuple[str, str], float]:
+        """Dice overlap of words and word pairs between question and title: 1.0 when the
+        question is phrased as the title, lower when either has words the other lacks."""
+        q = phrase_terms(question)
+        if not q:
+            return {}
+        return {k: 2 * len(q & t) / (len(q) + len(t)) for k in keys if q & (t := self._titles[k])}
 
     def search(self, question: str, keys: set[tuple[str, str]]) -> dict[tuple[str, str], float]:
         """Coverage in [0, 1]: how much of the question (weighted by rarity) the guide matches."""

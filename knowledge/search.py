@@ -5,7 +5,9 @@ Scores, per guide (a guide's dense score is its best passage):
   cosines are compressed (unrelated text still scores ~0.83), so only how far the best guide
   stands out from the rest carries information.
 - lexical: BM25 coverage in [0, 1] of the question's Danish terms and character grams.
-- hybrid: z + lexical_weight * coverage.
+- title: share of the question's words and word pairs in the guide title (titles are written
+  the way citizens ask).
+- hybrid: z + lexical_weight * coverage + title_weight * title; lexical: coverage + title part.
 The decision thresholds and the lexical weight come from `calibration.json` (see calibration.py).
 """
 
@@ -69,6 +71,7 @@ class Features:
     z: np.ndarray  # dense cosine standardised over the visible guides
     dense: np.ndarray  # raw cosine of each guide's best passage
     lexical: np.ndarray  # lexical coverage in [0, 1]
+    title: np.ndarray  # share of the question's words and word pairs found in the title
     best_passage: np.ndarray  # position of each guide's best passage (-1 without dense)
 
 
@@ -136,19 +139,30 @@ class Searcher:
             d = dense[visible]
             z[visible] = (d - d.mean()) / (d.std() + 1e-6)
         lexical = np.zeros(n, dtype=np.float32)
+        title = np.zeros(n, dtype=np.float32)
         if mode != "dense":
             keys = {self.index.guides[i].key for i in visible}
             for key, cov in self.lexical.search(question, keys).items():
                 lexical[self._position[key]] = cov
-        return Features(visible, z, dense, lexical, best_passage)
+            for key, share in self.lexical.title_match(question, keys).items():
+                title[self._position[key]] = share
+        return Features(visible, z, dense, lexical, title, best_passage)
 
-    def fused(self, f: Features, mode: Mode, lexical_weight: float | None = None) -> np.ndarray:
+    def fused(
+        self,
+        f: Features,
+        mode: Mode,
+        lexical_weight: float | None = None,
+        title_weight: float | None = None,
+    ) -> np.ndarray:
+        cal = self.calibration
+        w_title = cal.title_weight if title_weight is None else title_weight
         if mode == "dense":
             return f.z
         if mode == "lexical":
-            return f.lexical
-        weight = self.calibration.lexical_weight if lexical_weight is None else lexical_weight
-        return f.z + weight * f.lexical
+            return f.lexical + w_title * f.title
+        w_lex = cal.lexical_weight if lexical_weight is None else lexical_weight
+        return f.z + w_lex * f.lexical + w_title * f.title
 
     def guide(self, slug: str, municipality: str | None = None) -> Hit | None:
         """The guide a citizen picked from "Mente du …?", as this municipality sees it."""

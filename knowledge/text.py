@@ -5,6 +5,7 @@ without Danish letters match the same terms.
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 from functools import lru_cache
@@ -68,6 +69,13 @@ def terms(text: str) -> list[str]:
         if lemma != surface and lemma not in stops:
             out.append(lemma)
     return out
+
+
+def phrase_terms(text: str) -> set[str]:
+    """Folded words (stop words kept) and word pairs: how a question is *phrased*, which guide
+    titles are written to match ("Hvordan får jeg MitID?")."""
+    words = [fold(t.text) for t in _nlp()(text) if WORD.search(t.text)]
+    return set(words) | {f"{a} {b}" for a, b in itertools.pairwise(words)}
 
 
 def char_grams(words: list[str], n: int = 4) -> list[str]:
