@@ -9,9 +9,9 @@ export RASA_TELEMETRY_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup install model index rasa-model run test test-fast lint eval lock reset
+.PHONY: setup install model index db rasa-model run test test-fast lint eval lock reset
 
-setup: install model index rasa-model
+setup: install model index rasa-model db
 
 # The lock is installed without resolving (uv, --no-deps); rasa and rasa-sdk declare
 # Requires-Python <3.11 but run on 3.11, so pip installs them with --ignore-requires-python.
@@ -34,6 +34,10 @@ model: install
 # Incremental: only guides whose text changed are embedded again.
 index: model
 	$(PY) -m knowledge build --quiet
+
+# Database migrations (Alembic); DATABASE_URL picks SQLite (default) or PostgreSQL.
+db: install
+	$(PY) -m bot.store upgrade
 
 rasa-model: install
 	$(PY) -m bot.train

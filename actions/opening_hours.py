@@ -10,8 +10,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.constants import ACTION_OPENING_HOURS
-from actions.metadata import municipality_of
-from bot.hours import TZ, Schedules, format_when_da
+from actions.metadata import municipality_of, now_for
+from bot.hours import Schedules, format_when_da
 
 
 @lru_cache(maxsize=1)
@@ -41,7 +41,7 @@ class ActionOpeningHours(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        now = datetime.now(TZ)
+        now = now_for(tracker)
         dispatcher.utter_message(
             text=opening_hours_message(_schedules(), municipality_of(tracker), now)
         )

@@ -45,7 +45,10 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings.from_env()
     cmd = command(args[0], settings)
     os.chdir(BOT_DIR.parent)
-    os.execvpe(cmd[0], cmd, rasa_environment(settings))
+    env = rasa_environment(settings)
+    if args[0] == "actions":
+        env["BORGERBOT_WARM_UP"] = "1"  # load the embedding model before the first question
+    os.execvpe(cmd[0], cmd, env)
 
 
 if __name__ == "__main__":

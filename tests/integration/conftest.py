@@ -69,8 +69,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "BORGERBOT_ACTIONS_PORT": str(_free_port()),
             "BORGERBOT_WEB_PORT": str(_free_port()),
             "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('db') / 'borgerbot.db'}",
+            # lets the dialogue tests say what time it is (message metadata "now")
+            "BORGERBOT_ALLOW_CLOCK_OVERRIDE": "1",
         }
     )
+    subprocess.run([sys.executable, "-m", "bot.store", "upgrade"], cwd=ROOT, env=env, check=True)
     settings = Settings.from_env(env)
     if not model_path(settings).exists():
         pytest.fail("no trained Rasa model for the current inputs; run `make setup`")

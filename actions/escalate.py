@@ -1,0 +1,100 @@
+"""Hand the chat to an agent when agents are on duty; otherwise offer a callback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.constants import (
+    ACTION_ESCALATE,
+    INTENT_COMPLAINT,
+    INTENT_NONE_OF_THEM,
+    SLOT_CALLBACK_OFFERED,
+    SLOT_DEPARTMENT,
+    SLOT_GUESSES,
+)  # fmt: skip
+from actions.metadata import municipality_of, now_for
+from actions.services import services
+from bot.handoff import build_summary, create_handoff, decide_escalation, department_for
+from bot.hours import format_when_da
+from bot.store.cpr import mask_cpr
+from bot.store.db import transaction
+
+HANDED_OFF = (
+    "Jeg giver din samtale videre til en medarbejder. Bliv her i chatten – du får svar her, "
+    "så snart en medarbejder er ledig."
+)
+CALLBACK_BUTTONS = [
+    {"title": "Ja, ring mig op", "payload": "/request_callback"},
+    {"title": "Nej tak", "payload": "/deny"},
+]
+
+
+@dataclass(frozen=True)
+class Line:
+    """A transcript line in the shape bot.handoff.build_summary reads."""
+
+    sender: str
+    text: str
+
+
+def transcript_of(tracker: Tracker) -> list[Line]:
+    lines = []
+    for event in tracker.events:
+        if event.get("event") == "user" and event.get("text"):
+            text = event["text"]
+            if not text.startswith("/"):  # button payloads are not what the citizen wrote
+                lines.append(Line("citizen", mask_cpr(text)))
+        elif event.get("event") == "bot" and event.get("text"):
+            lines.append(Line("bot", event["text"]))
+    return lines
+
+
+def escalate(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    reason: str,
+    guesses: list[dict[str, Any]] | None = None,
+) -> list[Any]:
+    svc = services()
+    municipality = municipality_of(tracker)
+    now = now_for(tracker)
+    guesses = guesses if guesses is not None else (tracker.get_slot(SLOT_GUESSES) or [])
+    decision = decide_escalation(svc.schedules, municipality, now)
+    if decision.kind == "handoff":
+        department = tracker.get_slot(SLOT_DEPARTMENT) or department_for(guesses)
+        with transaction(svc.store.sessions) as session:
+            create_handoff(
+                session, tracker.sender_id, municipality or "*", reason, guesses, department,
+                build_summary(transcript_of(tracker), guesses),
+            )  # fmt: skip
+        dispatcher.utter_message(text=HANDED_OFF)
+        return [SlotSet(SLOT_CALLBACK_OFFERED, False)]
+    back = (
+        f" Vi er tilbage {format_when_da(decision.next_opening, now)}."
+        if decision.next_opening else ""
+    )  # fmt: skip
+    dispatcher.utter_message(
+        text=f"Der er ingen medarbejdere i chatten lige nu.{back} "
+        "Vil du have, at en medarbejder ringer dig op?",
+        buttons=CALLBACK_BUTTONS,
+    )
+    return [SlotSet(SLOT_CALLBACK_OFFERED, True)]
+
+
+REASONS = {INTENT_NONE_OF_THEM: "none_of_them", INTENT_COMPLAINT: "complaint"}
+
+
+class ActionEscalate(Action):
+    def name(self) -> str:
+        return ACTION_ESCALATE
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        return escalate(dispatcher, tracker, REASONS.get(intent, "requested"))

@@ -1,0 +1,190 @@
+"""The tables: conversations and their messages, hand-offs to agents, callbacks and feedback.
+
+Every timestamp is timezone-aware UTC in Python and naive UTC in the database, so SQLite and
+PostgreSQL store the same values. Enumerations are strings guarded by CHECK constraints.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal, get_args
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import declarative_base
+from sqlalchemy.types import TypeDecorator
+
+ConversationState = Literal["bot", "waiting", "agent", "closed"]
+Sender = Literal["citizen", "bot", "agent", "system"]
+HandoffReason = Literal[
+    "requested", "not_helpful", "none_of_them", "repeated_fallback", "complaint"
+]
+HandoffStatus = Literal["waiting", "claimed", "returned", "closed"]
+CallbackStatus = Literal["booked", "cancelled", "done", "no_answer", "rescheduled"]
+
+CONVERSATION_STATES: tuple[str, ...] = get_args(ConversationState)
+SENDERS: tuple[str, ...] = get_args(Sender)
+HANDOFF_REASONS: tuple[str, ...] = get_args(HandoffReason)
+HANDOFF_STATUSES: tuple[str, ...] = get_args(HandoffStatus)
+OPEN_HANDOFF_STATUSES: tuple[str, ...] = ("waiting", "claimed")
+CALLBACK_STATUSES: tuple[str, ...] = get_args(CallbackStatus)
+
+# Stable constraint names, so migrations can refer to them on every backend.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+Base: Any = declarative_base(metadata=metadata)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out; naive UTC in the column."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            # A naive value could be local time; refusing it beats storing a wrong hour.
+            raise ValueError(f"naive datetime {value!r}; pass a timezone-aware one")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (CheckConstraint(one_of("state", CONVERSATION_STATES), name="state"),)
+
+    id = Column(String(128), primary_key=True)  # the Rasa sender id
+    municipality = Column(String(32), nullable=False)
+    state = Column(String(16), nullable=False, default="bot")
+    agent_name = Column(String(200))
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq"),
+        CheckConstraint(one_of("sender", SENDERS), name="sender"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(
+        String(128), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+    )
+    seq = Column(Integer, nullable=False)
+    sender = Column(String(16), nullable=False)
+    text = Column(Text, nullable=False)
+    buttons = Column(JSON)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Handoff(Base):
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        CheckConstraint(one_of("reason", HANDOFF_REASONS), name="reason"),
+        CheckConstraint(one_of("status", HANDOFF_STATUSES), name="status"),
+        Index("ix_handoffs_status", "status"),
+        # At most one open hand-off per conversation, enforced by the database.
+        Index(
+            "uq_handoffs_open_conversation",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text(one_of("status", OPEN_HANDOFF_STATUSES)),
+            postgresql_where=text(one_of("status", OPEN_HANDOFF_STATUSES)),
+        ),
+    )
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(
+        String(128), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+    )
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    reason = Column(String(32), nullable=False)
+    summary = Column(Text, nullable=False)
+    guesses = Column(JSON, nullable=False)  # [{"slug", "title", "score"}], best first
+    department = Column(String(64), nullable=False)
+    municipality = Column(String(32), nullable=False)
+    status = Column(String(16), nullable=False, default="waiting")
+    claimed_by = Column(String(200))
+    claimed_at = Column(UTCDateTime)
+    closed_at = Column(UTCDateTime)
+    close_reason = Column(Text)
+
+
+class Callback(Base):
+    __tablename__ = "callbacks"
+    __table_args__ = (
+        CheckConstraint(one_of("status", CALLBACK_STATUSES), name="status"),
+        Index("ix_callbacks_department_slot_start", "department", "slot_start"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(128), ForeignKey("conversations.id", ondelete="SET NULL"))
+    name = Column(String(200), nullable=False)
+    phone = Column(String(16), nullable=False)  # "+45XXXXXXXX"
+    department = Column(String(64), nullable=False)
+    topic = Column(Text, nullable=False)
+    slot_start = Column(UTCDateTime, nullable=False)
+    status = Column(String(16), nullable=False, default="booked")
+    notes = Column(Text)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class CallbackSeat(Base):
+    """One taken place in a slot. The unique seat number per slot caps bookings at the capacity
+    atomically on any database: a second insert of the same seat fails instead of overbooking."""
+
+    __tablename__ = "callback_seats"
+    __table_args__ = (UniqueConstraint("department", "slot_start", "seat"),)
+
+    callback_id = Column(Integer, ForeignKey("callbacks.id", ondelete="CASCADE"), primary_key=True)
+    department = Column(String(64), nullable=False)
+    slot_start = Column(UTCDateTime, nullable=False)
+    seat = Column(Integer, nullable=False)
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(
+        String(128), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+    )
+    slug = Column(String(200), nullable=False)
+    helpful = Column(Boolean, nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)

@@ -1,0 +1,93 @@
+"""Data access for the web front and the actions: conversations, messages and feedback.
+
+Functions take the caller's session and never commit; the caller owns the transaction
+(see `bot.store.db.transaction`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.store.cpr import mask_cpr
+from bot.store.models import SENDERS, Conversation, Feedback, Message, Sender, utcnow
+
+SEQ_ATTEMPTS = 5
+
+
+def ensure_conversation(session: Session, id: str, municipality: str) -> Conversation:
+    """The conversation with this Rasa sender id, created in state 'bot' if it is new."""
+    conversation = session.get(Conversation, id)
+    if conversation is not None:
+        return conversation
+    try:
+        # A savepoint, so losing a creation race leaves the caller's transaction usable.
+        with session.begin_nested():
+            conversation = Conversation(id=id, municipality=municipality, state="bot")
+            session.add(conversation)
+    except IntegrityError:
+        conversation = session.get(Conversation, id)
+        if conversation is None:
+            raise
+    return conversation
+
+
+def append_message(
+    session: Session,
+    conversation_id: str,
+    sender: Sender,
+    text: str,
+    buttons: list[dict[str, Any]] | None = None,
+) -> Message:
+    """Store a message (CPR numbers masked) as the conversation's next one in order."""
+    if sender not in SENDERS:
+        raise ValueError(f"unknown sender {sender!r}")
+    # Touching the conversation first also locks its row on PostgreSQL, which serialises writers
+    # of one conversation so they rarely compete for the same seq.
+    touched = session.execute(
+        update(Conversation).where(Conversation.id == conversation_id).values(updated_at=utcnow())
+    )
+    if touched.rowcount == 0:
+        raise LookupError(f"no conversation {conversation_id!r}; call ensure_conversation first")
+    masked = mask_cpr(text)
+    attempt = 0
+    while True:
+        attempt += 1
+        last = session.scalar(
+            select(func.max(Message.seq)).where(Message.conversation_id == conversation_id)
+        )
+        message = Message(
+            conversation_id=conversation_id,
+            seq=(last or 0) + 1,
+            sender=sender,
+            text=masked,
+            buttons=buttons,
+        )
+        try:
+            with session.begin_nested():
+                session.add(message)
+            return message
+        except IntegrityError:
+            if attempt == SEQ_ATTEMPTS:
+                raise  # not a seq race after all, or an unusually busy conversation
+
+
+def transcript(session: Session, conversation_id: str) -> list[Message]:
+    rows = session.scalars(
+        select(Message).where(Message.conversation_id == conversation_id).order_by(Message.seq)
+    )
+    return list(rows)
+
+
+def record_feedback(
+    session: Session, conversation_id: str, slug: str, helpful: bool, municipality: str = "*"
+) -> Feedback:
+    """Whether the guide `slug` helped; creates the conversation if the web front has not."""
+    ensure_conversation(session, conversation_id, municipality)
+    feedback = Feedback(conversation_id=conversation_id, slug=slug, helpful=helpful)
+    session.add(feedback)
+    session.flush()
+    return feedback

@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from threading import Barrier
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
+
+from bot.store import Store, StoreUnavailable, make_engine, transaction
+from bot.store.__main__ import main as store_cli
+from bot.store.migrate import current_revision, head_revision, upgrade
+from bot.store.models import Conversation, metadata
+from bot.store.repository import append_message, ensure_conversation, record_feedback, transcript
+
+
+def schema(engine: Engine) -> dict[str, Any]:
+    """What the database reports about every table, in a comparable form."""
+    insp = inspect(engine)
+    tables: dict[str, Any] = {}
+    for table in sorted(set(insp.get_table_names()) - {"alembic_version"}):
+        tables[table] = {
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"]) for c in insp.get_columns(table)
+            ],
+            "pk": insp.get_pk_constraint(table)["constrained_columns"],
+            "fks": sorted(
+                (fk["name"], tuple(fk["constrained_columns"]), fk["referred_table"])
+                for fk in insp.get_foreign_keys(table)
+            ),
+            "unique": sorted(
+                (u["name"], tuple(u["column_names"])) for u in insp.get_unique_constraints(table)
+            ),
+            "indexes": sorted(
+                (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                for i in insp.get_indexes(table)
+            ),
+            "checks": sorted(c["name"] for c in insp.get_check_constraints(table)),
+        }
+    return tables
+
+
+def assert_migration_matches_models(migrated_url: str, created_url: str) -> None:
+    upgrade(migrated_url)
+    created = make_engine(created_url)
+    migrated = make_engine(migrated_url)
+    try:
+        metadata.create_all(created)
+        got, want = schema(migrated), schema(created)
+        assert set(got) == set(metadata.tables)
+        for table in want:
+            assert got[table] == want[table], table
+        with migrated.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    finally:
+        created.dispose()
+        migrated.dispose()
+
+
+def test_migration_matches_models_sqlite(tmp_path: Path) -> None:
+    assert_migration_matches_models(
+        f"sqlite:///{tmp_path / 'migrated.db'}", f"sqlite:///{tmp_path / 'created.db'}"
+    )
+
+
+def test_migration_matches_models_postgresql(pg_database: Callable[[], str]) -> None:
+    assert_migration_matches_models(pg_database(), pg_database())
+
+
+def test_upgrade_creates_the_folder_and_is_repeatable(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new' / 'dir' / 'db.sqlite'}"
+    upgrade(url)
+    upgrade(url)
+    assert current_revision(url) == head_revision() == "0001"
+
+
+def test_cli_upgrade_reads_database_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert store_cli(["upgrade"]) == 0
+    assert current_revision(url) == "0001"
+    assert "0001" in capsys.readouterr().out
+
+
+def test_sqlite_connection_settings(store: Store) -> None:
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+
+
+def test_store_fails_fast_on_unreachable_database() -> None:
+    with pytest.raises(StoreUnavailable, match="cannot connect"):
+        Store("postgresql://nobody:secret@127.0.0.1:1/none")
+
+
+def test_messages_are_ordered_masked_and_timestamped(store: Store) -> None:
+    buttons = [{"title": "Ja", "payload": "/affirm"}]
+    with store.transaction() as s:
+        ensure_conversation(s, "abc", "0101")
+        append_message(s, "abc", "citizen", "Mit cpr er 010190-1234")
+        append_message(s, "abc", "bot", "Tak. Passede det?", buttons=buttons)
+        append_message(s, "abc", "agent", "Hej, jeg hedder Mette")
+    with store.transaction() as s:
+        messages = transcript(s, "abc")
+        conversation = s.get(Conversation, "abc")
+    assert [(m.seq, m.sender) for m in messages] == [(1, "citizen"), (2, "bot"), (3, "agent")]
+    assert messages[0].text == "Mit cpr er [CPR-nummer skjult]"
+    assert messages[1].buttons == buttons
+    assert messages[2].created_at.utcoffset().total_seconds() == 0
+    assert conversation.state == "bot" and conversation.municipality == "0101"
+    assert conversation.updated_at >= conversation.created_at
+
+
+def test_ensure_conversation_keeps_the_first_municipality(store: Store) -> None:
+    with store.transaction() as s:
+        ensure_conversation(s, "abc", "0101")
+    with store.transaction() as s:
+        assert ensure_conversation(s, "abc", "0999").municipality == "0101"
+        assert s.execute(text("SELECT count(*) FROM conversations")).scalar() == 1
+
+
+def test_append_message_needs_a_conversation(store: Store) -> None:
+    with pytest.raises(LookupError), store.transaction() as s:
+        append_message(s, "nobody", "citizen", "hej")
+
+
+def test_naive_timestamps_are_refused(store: Store) -> None:
+    with pytest.raises(Exception, match="naive"), store.transaction() as s:
+        s.add(Conversation(id="x", municipality="*", created_at=datetime(2026, 1, 1)))
+        s.flush()
+
+
+def test_concurrent_appends_get_distinct_consecutive_seqs(store: Store) -> None:
+    with store.transaction() as s:
+        ensure_conversation(s, "busy", "*")
+    barrier = Barrier(8)
+
+    def send(i: int) -> None:
+        barrier.wait()
+        with transaction(store.sessions) as s:
+            append_message(s, "busy", "citizen", f"besked {i}")
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(send, range(8)))
+    with store.transaction() as s:
+        assert [m.seq for m in transcript(s, "busy")] == list(range(1, 9))
+
+
+def test_record_feedback_creates_the_conversation(store: Store) -> None:
+    with store.transaction() as s:
+        feedback = record_feedback(s, "new", "pas-bestil", helpful=False, municipality="0101")
+    assert feedback.id is not None and feedback.helpful is False
+    with store.transaction() as s:
+        assert s.get(Conversation, "new").municipality == "0101"
