@@ -44,7 +44,14 @@ def wait_until_healthy(urls: dict[str, str], timeout: float, proc: subprocess.Po
         time.sleep(0.5)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # Ctrl-C and `kill` both stop everything, also when started from a script that ignores SIGINT.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     settings = Settings.from_env()
     root = BOT_DIR.parent
     env = dict(os.environ)
@@ -67,13 +74,22 @@ def main() -> int:
         )
         return proc.wait()
     except KeyboardInterrupt:
-        proc.send_signal(signal.SIGINT)
-        return proc.wait()
+        return _stop(proc)
     except (RuntimeError, TimeoutError) as exc:
         print(f"start-up failed: {exc}", file=sys.stderr)
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+        _stop(proc)
         return 1
+
+
+def _stop(proc: subprocess.Popen) -> int:
+    # honcho stops its processes on SIGTERM (SIGINT may be ignored when we run in background).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    return 0
 
 
 if __name__ == "__main__":

@@ -41,6 +41,16 @@ def cmd_build(args: argparse.Namespace) -> int:
     if not guide_set.guides:
         print(f"no valid guides in {settings.guides_dir}", file=sys.stderr)
         return 1
+    from knowledge.index import current_version, index_is_current
+    from knowledge.model import model_fingerprint, resolve_model
+
+    model = resolve_model(settings)
+    if index_is_current(guide_set.guides, settings.index_dir, model_fingerprint(model)):
+        print(
+            f"index {current_version(settings.index_dir)} is current: "
+            f"{len(guide_set.guides)} guides, nothing to embed"
+        )
+        return 1 if (args.strict and guide_set.errors) else 0
     embedder = _embedder(settings)
     with tqdm(total=None, unit="guide", desc="embedding", disable=args.quiet) as bar:
         report = build_index(

@@ -140,6 +140,20 @@ def _previous_vectors(index_dir: Path, fingerprint: str) -> dict[str, np.ndarray
     }
 
 
+def index_is_current(guides: Iterable[Guide], index_dir: Path, fingerprint: str) -> bool:
+    """True when the live version holds exactly these guides, embedded by this model. Cheap:
+    reads the manifest only, so `make run` need not load the model to find nothing to do."""
+    link = index_dir / CURRENT
+    try:
+        manifest = json.loads((link.resolve() / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if manifest.get("format") != FORMAT or manifest.get("model_fingerprint") != fingerprint:
+        return False
+    indexed = sorted(g["content_hash"] for g in manifest.get("guides", []))
+    return indexed == sorted(g.content_hash() for g in guides)
+
+
 def build_index(
     guides: Iterable[Guide],
     index_dir: Path,
