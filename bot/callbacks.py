@@ -19,27 +19,13 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.hours import TZ, WEEKDAY_NAMES_DA, WEEKDAYS, Interval, Schedule
+from bot.hours import MONTHS_DA, TZ, WEEKDAY_NAMES_DA, WEEKDAYS, Interval, Schedule
 from bot.store.cpr import mask_cpr
 from bot.store.db import transaction
 from bot.store.models import Callback, CallbackSeat
 from bot.store.repository import ensure_conversation
 
 DEFAULT_CONFIG_FILE = Path(__file__).resolve().parent / "callbacks.yml"
-MONTHS_DA = (
-    "januar",
-    "februar",
-    "marts",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 _DEPARTMENT_KEYS = {
     "label",
     "slot_minutes",

@@ -17,6 +17,10 @@ from dateutil.easter import easter
 TZ = ZoneInfo("Europe/Copenhagen")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_NAMES_DA = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
+MONTHS_DA = (
+    "januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september",
+    "oktober", "november", "december",
+)  # fmt: skip
 _INTERVAL = re.compile(r"^\s*([0-2]\d:[0-5]\d)\s*-\s*([0-2]\d:[0-5]\d)\s*$")
 DEFAULT_SCHEDULE_FILE = Path(__file__).resolve().parent / "schedule.yml"
 
@@ -133,19 +137,5 @@ def format_when_da(moment: datetime, now: datetime) -> str:
     elif local.date() == today + timedelta(days=1):
         day = "i morgen"
     else:
-        months = (
-            "januar",
-            "februar",
-            "marts",
-            "april",
-            "maj",
-            "juni",
-            "juli",
-            "august",
-            "september",
-            "oktober",
-            "november",
-            "december",
-        )
-        day = f"{WEEKDAY_NAMES_DA[local.weekday()]} den {local.day}. {months[local.month - 1]}"
+        day = f"{WEEKDAY_NAMES_DA[local.weekday()]} den {local.day}. {MONTHS_DA[local.month - 1]}"
     return f"{day} kl. {local:%H.%M}"
