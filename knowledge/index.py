@@ -105,11 +105,23 @@ def current_version(index_dir: Path) -> str | None:
         return None
 
 
-def load_index(index_dir: Path) -> IndexData:
-    link = index_dir / CURRENT
-    if not link.exists():
-        raise IndexNotBuilt(f"no index at {index_dir}; run `python -m knowledge build`")
-    version_dir = link.resolve()  # resolve once: later swaps do not affect this read
+def load_index(index_dir: Path, attempts: int = 3) -> IndexData:
+    """The live version. Should it be pruned while we read it (several builds swapped in
+    meanwhile), read the new live version instead."""
+    for attempt in range(attempts):
+        link = index_dir / CURRENT
+        if not link.exists():
+            raise IndexNotBuilt(f"no index at {index_dir}; run `python -m knowledge build`")
+        version_dir = link.resolve()  # resolve once: later swaps do not affect this read
+        try:
+            return _load_version(version_dir)
+        except (OSError, RuntimeError):  # faiss reports a vanished file as RuntimeError
+            if version_dir.exists() or attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _load_version(version_dir: Path) -> IndexData:
     manifest = json.loads((version_dir / "manifest.json").read_text(encoding="utf-8"))
     if manifest.get("format") != FORMAT:
         raise IndexNotBuilt(f"index format {manifest.get('format')} != {FORMAT}; rebuild it")
