@@ -27,12 +27,16 @@ def health_urls(settings: Settings) -> dict[str, str]:
     }
 
 
-def wait_until_healthy(urls: dict[str, str], timeout: float, proc: subprocess.Popen) -> None:
+def wait_until_healthy(
+    urls: dict[str, str], timeout: float, procs: dict[str, subprocess.Popen]
+) -> None:
+    """Poll each health URL until all answer; fail fast if a process exits meanwhile."""
     pending = dict(urls)
     deadline = time.monotonic() + timeout
     while pending:
-        if proc.poll() is not None:
-            raise RuntimeError("a process exited during start-up; see the log above")
+        exited = [name for name, proc in procs.items() if proc.poll() is not None]
+        if exited:
+            raise RuntimeError(f"{', '.join(exited)} exited during start-up")
         if time.monotonic() > deadline:
             raise TimeoutError(f"not healthy after {timeout:.0f} s: {', '.join(pending)}")
         for name, url in list(pending.items()):
@@ -63,7 +67,7 @@ def main() -> int:
         env=env,
     )
     try:
-        wait_until_healthy(health_urls(settings), STARTUP_TIMEOUT_S, proc)
+        wait_until_healthy(health_urls(settings), STARTUP_TIMEOUT_S, {"honcho": proc})
         print(
             f"\nBorgerbot is running (started in {time.monotonic() - started:.1f} s).\n"
             f"  Chat:    {settings.web_url}\n"

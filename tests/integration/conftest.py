@@ -6,14 +6,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 
+from bot.run import health_urls, wait_until_healthy
 from bot.settings import Settings
 from bot.train import model_path
 
@@ -39,24 +38,6 @@ class Stack:
 
     def log(self, name: str) -> str:
         return (self.log_dir / f"{name}.log").read_text(errors="replace")
-
-
-def _wait(stack: Stack, urls: dict[str, str]) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    pending = dict(urls)
-    while pending:
-        for name, proc in stack.procs.items():
-            if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited during start-up:\n{stack.log(name)[-3000:]}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"not healthy in time: {list(pending)}")
-        for name, url in list(pending.items()):
-            try:
-                if requests.get(url, timeout=2).ok:
-                    del pending[name]
-            except requests.RequestException:
-                pass
-        time.sleep(0.5)
 
 
 @pytest.fixture(scope="session")
@@ -88,14 +69,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         )  # fmt: skip
     stack = Stack(settings=settings, procs=procs, log_dir=log_dir)
     try:
-        _wait(
-            stack,
-            {
-                "rasa": f"{settings.rasa_url}/status",
-                "actions": f"http://{settings.host}:{settings.actions_port}/health",
-                "web": f"{settings.web_url}healthz",
-            },
-        )
+        try:
+            wait_until_healthy(health_urls(settings), STARTUP_TIMEOUT_S, procs)
+        except RuntimeError as exc:
+            logs = "\n".join(f"--- {n}\n{stack.log(n)[-3000:]}" for n in procs)
+            raise RuntimeError(f"{exc}\n{logs}") from exc
         yield stack
     finally:
         for proc in procs.values():
