@@ -21,10 +21,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # A random key per start is safe for the citizen side (it keeps no login state); set
         # BORGERBOT_SECRET_KEY in production so sessions survive restarts and all workers agree.
         SECRET_KEY=settings.secret_key or secrets.token_hex(32),
-        JSON_AS_ASCII=False,
     )
     if config:
         app.config.update(config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Danish letters as they are
 
     from bot.web import chat, health
 
