@@ -23,6 +23,7 @@ from bot.handoff import build_summary, create_handoff, decide_escalation, depart
 from bot.hours import format_when_da
 from bot.store.cpr import mask_cpr
 from bot.store.db import transaction
+from bot.store.models import HandoffReason
 
 HANDED_OFF = (
     "Jeg giver din samtale videre til en medarbejder. Bliv her i chatten – du får svar her, "
@@ -34,7 +35,7 @@ CALLBACK_BUTTONS = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Line:
     """A transcript line in the shape bot.handoff.build_summary reads."""
 
@@ -57,7 +58,7 @@ def transcript_of(tracker: Tracker) -> list[Line]:
 def escalate(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
-    reason: str,
+    reason: HandoffReason,
     guesses: list[dict[str, Any]] | None = None,
 ) -> list[Any]:
     svc = services()
@@ -86,7 +87,10 @@ def escalate(
     return [SlotSet(SLOT_CALLBACK_OFFERED, True)]
 
 
-REASONS = {INTENT_NONE_OF_THEM: "none_of_them", INTENT_COMPLAINT: "complaint"}
+REASONS: dict[str, HandoffReason] = {
+    INTENT_NONE_OF_THEM: "none_of_them",
+    INTENT_COMPLAINT: "complaint",
+}
 
 
 class ActionEscalate(Action):
@@ -97,4 +101,4 @@ class ActionEscalate(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        return escalate(dispatcher, tracker, REASONS.get(intent, "requested"))
+        return escalate(dispatcher, tracker, REASONS.get(intent or "", "requested"))

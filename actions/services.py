@@ -6,8 +6,10 @@ import logging
 import threading
 from functools import cached_property, lru_cache
 
+from bot.callbacks import CallbackConfig
 from bot.hours import Schedules
 from bot.settings import Settings
+from bot.store.db import Store
 from knowledge.search import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -34,15 +36,11 @@ class Services:
         return Schedules.load()
 
     @cached_property
-    def store(self):  # type: ignore[no-untyped-def]
-        from bot.store.db import Store
-
+    def store(self) -> Store:
         return Store.from_settings(self.settings)
 
     @cached_property
-    def callback_config(self):  # type: ignore[no-untyped-def]
-        from bot.callbacks import CallbackConfig
-
+    def callback_config(self) -> CallbackConfig:
         return CallbackConfig.load()
 
 

@@ -10,9 +10,14 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowledge.settings import KnowledgeSettings
+
+if TYPE_CHECKING:
+    from knowledge.calibration import ModeCalibration, Scored
+    from knowledge.embedder import Embedder
+    from knowledge.search import KnowledgeBase, Mode
 
 log = logging.getLogger("knowledge")
 
@@ -21,7 +26,7 @@ def _settings() -> KnowledgeSettings:
     return KnowledgeSettings.from_env()
 
 
-def _embedder(settings: KnowledgeSettings):  # type: ignore[no-untyped-def]
+def _embedder(settings: KnowledgeSettings) -> Embedder:
     from knowledge.embedder import Embedder
     from knowledge.model import resolve_model
 
@@ -66,7 +71,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 1 if (args.strict and guide_set.errors) else 0
 
 
-def _load_kb(settings: KnowledgeSettings):  # type: ignore[no-untyped-def]
+def _load_kb(settings: KnowledgeSettings) -> KnowledgeBase:
     from knowledge.search import KnowledgeBase
 
     return KnowledgeBase(settings.index_dir, _embedder(settings))
@@ -171,7 +176,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _as_scored(item: dict[str, Any], r: Any):  # type: ignore[no-untyped-def]
+def _as_scored(item: dict[str, Any], r: Any) -> Scored:
     from knowledge.calibration import Scored
 
     return Scored(item["expect"], [h.slug for h in r.results], [h.score for h in r.results])
@@ -198,10 +203,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     items = _read_labelled(args.file)
     feats = [searcher.features(i["text"], i.get("municipality"), "hybrid") for i in items]
 
-    def scored(mode: str, w_lex: float, w_title: float) -> list[Scored]:
+    def scored(mode: Mode, w_lex: float, w_title: float) -> list[Scored]:
         out = []
         for item, f in zip(items, feats, strict=True):
-            fused = searcher.fused(f, mode, w_lex, w_title)  # type: ignore[arg-type]
+            fused = searcher.fused(f, mode, w_lex, w_title)
             ranked = sorted(f.visible.tolist(), key=lambda i: -fused[i])[:TOP_K]
             out.append(
                 Scored(
@@ -223,7 +228,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         f"chosen weights: lexical {w_lex:g}, title {w_title:g} "
         f"(utility {ranking[(w_lex, w_title)][0]}, MRR {ranking[(w_lex, w_title)][1]})"
     )
-    modes, figures = {}, {}
+    modes: dict[str, ModeCalibration] = {}
+    figures: dict[str, dict[str, Any]] = {}
     for mode in MODES:
         data = scored(mode, w_lex, w_title)
         cal = fit_thresholds(data)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 from knowledge.guides import Guide
@@ -26,7 +27,7 @@ class _Doc:
 
 
 class BM25:
-    def __init__(self, docs: dict[str, Counter[str]], k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(self, docs: dict[Hashable, Counter[str]], k1: float = 1.2, b: float = 0.75):
         self.k1, self.b = k1, b
         self.docs = {key: _Doc(tf, sum(tf.values())) for key, tf in docs.items()}
         n = len(self.docs) or 1
@@ -75,7 +76,8 @@ class LexicalIndex:
     def __init__(self, guides: list[Guide]) -> None:
         if not guides:
             raise ValueError("a lexical index needs at least one guide")
-        word_docs, gram_docs = {}, {}
+        word_docs: dict[Hashable, Counter[str]] = {}
+        gram_docs: dict[Hashable, Counter[str]] = {}
         for g in guides:
             words = guide_terms(g)
             word_docs[g.key] = Counter(words)
