@@ -21,7 +21,8 @@ from knowledge.guides import (
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REAL_GUIDES = REPO_ROOT / "knowledge" / "guides"
-CATALOGUE = Path("/work/shared/guide-catalogue.md")
+# CI and developers have shared/ beside the repository (see DEVELOPERS.md / the Makefile).
+CATALOGUE = REPO_ROOT.parent / "shared" / "guide-catalogue.md"
 FIXTURE_SLUGS = {
     "mitid-opret",
     "mitid-spaer",
