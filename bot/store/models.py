@@ -35,6 +35,7 @@ HandoffReason = Literal[
 ]
 HandoffStatus = Literal["waiting", "claimed", "returned", "closed"]
 CallbackStatus = Literal["booked", "cancelled", "done", "no_answer", "rescheduled"]
+Role = Literal["agent", "editor", "admin"]
 
 CONVERSATION_STATES: tuple[str, ...] = get_args(ConversationState)
 SENDERS: tuple[str, ...] = get_args(Sender)
@@ -42,6 +43,7 @@ HANDOFF_REASONS: tuple[str, ...] = get_args(HandoffReason)
 HANDOFF_STATUSES: tuple[str, ...] = get_args(HandoffStatus)
 OPEN_HANDOFF_STATUSES: tuple[str, ...] = ("waiting", "claimed")
 CALLBACK_STATUSES: tuple[str, ...] = get_args(CallbackStatus)
+ROLES: tuple[str, ...] = get_args(Role)
 
 # Stable constraint names, so migrations can refer to them on every backend.
 metadata = MetaData(
@@ -187,4 +189,19 @@ class Feedback(Base):
     )
     slug = Column(String(200), nullable=False)
     helpful = Column(Boolean, nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class User(Base):
+    """A console user: agents work chats and callbacks, editors guides, admins everything."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(one_of("role", ROLES), name="role"),)
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(64), nullable=False, unique=True)
+    display_name = Column(String(200), nullable=False)  # the citizen sees the first name
+    password_hash = Column(String(255), nullable=False)
+    role = Column(String(16), nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
