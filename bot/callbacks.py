@@ -329,3 +329,63 @@ def normalise_phone(text: str) -> str | None:
     """'+45XXXXXXXX' for a Danish number (optional +45/0045, spaces and dashes allowed), or None."""
     match = _PHONE.fullmatch(_PHONE_SEPARATORS.sub("", text))
     return f"+45{match[1]}" if match else None
+
+
+# --- the agents' work list ------------------------------------------------------------------
+
+OUTCOMES = ("done", "no_answer", "rescheduled")
+OPEN_CALLBACK_STATUSES = ("booked", "rescheduled", "no_answer")
+
+
+def work_list(
+    session: Session, department: str | None = None, statuses: tuple[str, ...] | None = None
+) -> list[Callback]:
+    """Callbacks by due time (earliest first), optionally for one department."""
+    query = select(Callback).order_by(Callback.slot_start, Callback.id)
+    query = query.where(Callback.status.in_(statuses or OPEN_CALLBACK_STATUSES))
+    if department:
+        query = query.where(Callback.department == department)
+    return list(session.scalars(query))
+
+
+def record_outcome(
+    session: Session,
+    callback_id: int,
+    outcome: str,
+    notes: str,
+    agent: str,
+    new_start: datetime | None = None,
+) -> Callback:
+    """An agent's result of a call. Notes accumulate with who and when; a rescheduled call moves
+    to the time agreed with the citizen (outside the booking capacity: the agent decided it) and
+    frees its seat in the old slot."""
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}")
+    callback = session.get(Callback, callback_id)
+    if callback is None:
+        raise LookupError(f"no callback {callback_id}")
+    if outcome == "rescheduled":
+        if new_start is None:
+            raise ValueError("a rescheduled callback needs a new time")
+        _require_aware(new_start)
+        session.execute(delete(CallbackSeat).where(CallbackSeat.callback_id == callback_id))
+        callback.slot_start = new_start
+    elif outcome == "done":
+        session.execute(delete(CallbackSeat).where(CallbackSeat.callback_id == callback_id))
+    callback.status = outcome
+    note = " ".join(mask_cpr(notes).split())
+    stamp = datetime.now(UTC).astimezone(TZ).strftime("%d.%m.%Y %H.%M")
+    line = f"{stamp} {agent}: {OUTCOME_LABELS_DA[outcome]}" + (f" – {note}" if note else "")
+    callback.notes = f"{callback.notes}\n{line}" if callback.notes else line
+    session.flush()
+    return callback
+
+
+OUTCOME_LABELS_DA = {"done": "Ringet op", "no_answer": "Intet svar", "rescheduled": "Flyttet"}
+STATUS_LABELS_DA = {
+    "booked": "Bestilt",
+    "cancelled": "Aflyst",
+    "done": "Ringet op",
+    "no_answer": "Intet svar",
+    "rescheduled": "Flyttet",
+}

@@ -29,10 +29,11 @@ def command(process: str, settings: Settings) -> list[str]:
     if process == "actions":
         return [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)]
     if process == "web":
-        # gthread workers: the widget keeps a long-poll/stream open per citizen.
+        # One process with threads: the widget and console poll (short requests), the model
+        # for console search and publishing is loaded once, and the citizen rate limit is exact.
         return [
             py, "-m", "gunicorn", "--bind", f"{settings.host}:{settings.web_port}",
-            "--worker-class", "gthread", "--workers", "2", "--threads", "16",
+            "--worker-class", "gthread", "--workers", "1", "--threads", "32",
             "--access-logfile", "-", "bot.web:create_app()",
         ]  # fmt: skip
     raise SystemExit(f"unknown process {process!r}; use rasa, actions or web")

@@ -1,61 +1,189 @@
-"""The citizen chat API and a minimal chat page."""
+"""The citizen chat API the widget talks to: send a message, read new ones, widget settings.
+
+No login on this side: a conversation id (random, 32 characters, kept in the citizen's browser)
+names the conversation. Input is validated with clear Danish messages, and each client is
+rate-limited. CORS is open because the widget runs on the municipality's own site.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import re
-import uuid
+import secrets
+from datetime import datetime
+from typing import Any
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from bot.conversations import OutMessage, citizen_message, messages_after
+from bot.hours import TZ, Schedules
+from bot.web.csrf import csrf_exempt
+from bot.web.extensions import get_store
 from bot.web.rasa_client import RasaUnavailable, send_to_rasa
+from bot.web.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
-bp = Blueprint("chat", __name__)
+bp = Blueprint("chat", __name__, url_prefix="/api")
 
 CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MUNICIPALITY = re.compile(r"^[A-Za-z0-9*_-]{1,32}$")
+MAX_PAYLOAD_CHARS = 500
+# Tests only: fix the clock the dialogue sees (the action server honours it only when
+# BORGERBOT_ALLOW_CLOCK_OVERRIDE=1 as well).
+CLOCK_ENV = "BORGERBOT_TEST_CLOCK"
+
+
+class BadInput(ValueError):
+    """args[0] is the Danish message for the citizen."""
 
 
 def _error(message_da: str, status: int) -> ResponseReturnValue:
     return jsonify({"error": message_da}), status
 
 
-@bp.get("/")
-def chat_page() -> str:
-    return render_template("chat.html")
+def _limiter() -> RateLimiter:
+    limiter = current_app.extensions.get("borgerbot.ratelimit")
+    if limiter is None:
+        limit, window = current_app.config["CITIZEN_RATE_LIMIT"]
+        limiter = current_app.extensions["borgerbot.ratelimit"] = RateLimiter(limit, window)
+    return limiter
 
 
-@bp.post("/api/chat")
+def _client() -> str:
+    if os.environ.get("BORGERBOT_TRUSTED_PROXIES") and request.access_route:
+        return request.access_route[0]
+    return request.remote_addr or "unknown"
+
+
+def test_clock() -> datetime | None:
+    value = os.environ.get(CLOCK_ENV)
+    if value and os.environ.get("BORGERBOT_ALLOW_CLOCK_OVERRIDE") == "1":
+        return datetime.fromisoformat(value)
+    return None
+
+
+def _municipality(value: Any) -> str:
+    municipality = value or current_app.config["SETTINGS"].default_municipality
+    if not isinstance(municipality, str) or not MUNICIPALITY.match(municipality):
+        raise BadInput("Ukendt kommune.")
+    return municipality
+
+
+def _conversation_id(value: Any) -> str:
+    if not isinstance(value, str) or not CONVERSATION_ID.match(value):
+        raise BadInput("Samtalen kunne ikke findes. Genindlæs siden og prøv igen.")
+    return value
+
+
+def _rasa(conversation_id: str, text: str, metadata: dict[str, Any]) -> list[OutMessage]:
+    clock = test_clock()
+    if clock is not None:
+        metadata = {**metadata, "now": clock.isoformat()}
+    replies = send_to_rasa(
+        current_app.config["RASA_URL"],
+        conversation_id,
+        text,
+        metadata,
+        current_app.config["RASA_TIMEOUT"],
+    )
+    return [OutMessage(r.text, r.buttons) for r in replies]
+
+
+@bp.after_request
+def cors(response: Response) -> Response:
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/chat", methods=["OPTIONS"])
+@bp.route("/chat/<conversation_id>/messages", methods=["OPTIONS"])
+@csrf_exempt
+def preflight(conversation_id: str | None = None) -> ResponseReturnValue:
+    return "", 204
+
+
+@bp.post("/chat")
+@csrf_exempt
 def chat_message() -> ResponseReturnValue:
+    if not _limiter().allow(_client()):
+        return _error("Du har sendt mange beskeder på kort tid. Vent et øjeblik, og prøv igen.", 429)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return _error("Beskeden kunne ikke læses. Prøv at sende den igen.", 400)
     text = body.get("text")
     if not isinstance(text, str) or not text.strip():
         return _error("Skriv en besked, før du sender.", 400)
-    if len(text) > current_app.config["MAX_MESSAGE_CHARS"]:
-        limit = current_app.config["MAX_MESSAGE_CHARS"]
+    limit = current_app.config["MAX_MESSAGE_CHARS"]
+    if len(text) > limit:
         return _error(f"Beskeden er for lang. Skriv højst {limit} tegn.", 400)
-    conversation_id = body.get("conversation_id") or uuid.uuid4().hex
-    if not isinstance(conversation_id, str) or not CONVERSATION_ID.match(conversation_id):
-        return _error("Samtalen kunne ikke findes. Genindlæs siden og prøv igen.", 400)
-    municipality = body.get("municipality") or current_app.config["SETTINGS"].default_municipality
-    if not isinstance(municipality, str) or not MUNICIPALITY.match(municipality):
-        return _error("Ukendt kommune.", 400)
+    payload = body.get("payload")
+    if payload is not None and (not isinstance(payload, str) or len(payload) > MAX_PAYLOAD_CHARS):
+        return _error("Knappen kunne ikke bruges. Skriv dit svar i stedet.", 400)
+    try:
+        conversation_id = _conversation_id(body.get("conversation_id") or secrets.token_hex(16))
+        municipality = _municipality(body.get("municipality"))
+    except BadInput as err:
+        return _error(str(err), 400)
 
     try:
-        messages = send_to_rasa(
-            current_app.config["RASA_URL"],
-            conversation_id,
-            text.strip(),
-            {"municipality": municipality},
-            current_app.config["RASA_TIMEOUT"],
+        view = citizen_message(
+            get_store(), _rasa, conversation_id, municipality, text.strip(), payload
         )
     except RasaUnavailable:
+        # The citizen's message is stored; only the reply failed.
         log.exception("conversation %s: Rasa unavailable", conversation_id)
         return _error("Assistenten svarer ikke lige nu. Prøv igen om lidt.", 503)
+    return jsonify(view.to_json())
+
+
+@bp.get("/chat/<conversation_id>/messages")
+@csrf_exempt
+def new_messages(conversation_id: str) -> ResponseReturnValue:
+    """Messages after `after` (a sequence number): the widget polls this every second."""
+    try:
+        conversation_id = _conversation_id(conversation_id)
+        after = int(request.args.get("after", "0"))
+    except (BadInput, ValueError):
+        return _error("Samtalen kunne ikke findes. Genindlæs siden og prøv igen.", 400)
+    view = messages_after(get_store(), conversation_id, max(after, 0))
+    if view is None:
+        return _error("Samtalen findes ikke længere. Start en ny samtale.", 404)
+    return jsonify(view.to_json())
+
+
+@bp.get("/widget/config")
+@csrf_exempt
+def widget_config() -> ResponseReturnValue:
+    """What the widget shows before the first message, and whether people are on duty now:
+    outside opening hours the widget offers a callback instead of "talk to a person"."""
+    try:
+        municipality = _municipality(request.args.get("municipality"))
+    except BadInput as err:
+        return _error(str(err), 400)
+    schedules: Schedules = current_app.extensions.setdefault(
+        "borgerbot.schedules", Schedules.load()
+    )
+    now = test_clock() or datetime.now(TZ)
+    staffed = schedules.for_municipality(
+        None if municipality == "*" else municipality
+    ).is_open(now)
+    quick = [{"title": "Hvordan får jeg MitID?", "payload": None}]
+    if staffed:
+        quick.append({"title": "Tal med en medarbejder", "payload": None})
+    else:
+        quick.append({"title": "Bestil et opkald", "payload": None})
     return jsonify(
-        {"conversation_id": conversation_id, "messages": [m.to_json() for m in messages]}
+        {
+            "greeting": (
+                "Hej! Jeg er kommunens digitale assistent. Jeg kan hjælpe med selvbetjening "
+                "som MitID, Digital Post, flytning, pas og ydelser. Hvad vil du gerne vide?"
+            ),
+            "staffed": staffed,
+            "quick_replies": quick,
+        }
     )

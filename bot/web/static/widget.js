@@ -1,0 +1,232 @@
+/* Borgerbot chat widget. Embed with:
+ *   <script src="https://<server>/widget.js" data-municipality="0101" defer></script>
+ * Plain JavaScript, no dependencies. Renders inside a shadow root so the host page's CSS cannot
+ * break it (and it cannot break the host page). New messages arrive by polling every second:
+ * no connection is held open per citizen, it passes any proxy, and a reply shows within ~1 s.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || window.__borgerbotWidget) return;
+  window.__borgerbotWidget = true;
+
+  var BASE = new URL(script.src, location.href).origin;
+  var MUNICIPALITY = script.getAttribute("data-municipality") || "*";
+  var TITLE = script.getAttribute("data-title") || "Spørg kommunen";
+  var KEY = "borgerbot." + MUNICIPALITY + ".";
+  var POLL_MS = 1000;
+  var URL_RE = /(https?:\/\/[^\s<>"')]+[^\s<>"').,;:!?])/g;
+
+  var state = {
+    id: localStorage.getItem(KEY + "conversation"),
+    lastSeq: 0, sending: false, open: sessionStorage.getItem(KEY + "open") === "1",
+    agentName: null, convState: "bot", config: null, pollTimer: null, seen: {}
+  };
+
+  var host = document.createElement("div");
+  host.id = "borgerbot-widget";
+  document.body.appendChild(host);
+  var root = host.attachShadow({ mode: "open" });
+  root.innerHTML =
+    '<link rel="stylesheet" href="' + BASE + '/static/widget.css">' +
+    '<button class="launcher" type="button" aria-expanded="false" aria-controls="bb-panel">' +
+    '<span aria-hidden="true">💬</span> <span class="launcher-label"></span></button>' +
+    '<section class="panel" id="bb-panel" role="region" aria-labelledby="bb-title" hidden>' +
+    '  <header><h2 id="bb-title"></h2>' +
+    '    <button class="close" type="button" aria-label="Luk chatten">✕</button></header>' +
+    '  <p class="status" role="status" aria-live="polite"></p>' +
+    '  <ol class="log" role="log" aria-live="polite" aria-label="Samtale" tabindex="0"></ol>' +
+    '  <p class="typing" hidden><span class="visually-hidden">Assistenten skriver</span>' +
+    '    <span aria-hidden="true">●</span><span aria-hidden="true">●</span><span aria-hidden="true">●</span></p>' +
+    '  <p class="error" role="alert"></p>' +
+    '  <form class="composer">' +
+    '    <label for="bb-input">Skriv din besked</label>' +
+    '    <div class="row"><textarea id="bb-input" rows="2" maxlength="1000" autocomplete="off"></textarea>' +
+    '    <button type="submit">Send</button></div>' +
+    '    <p class="hint">Skriv ikke dit CPR-nummer.</p>' +
+    '  </form>' +
+    '</section>';
+
+  var $ = function (sel) { return root.querySelector(sel); };
+  var launcher = $(".launcher"), panel = $(".panel"), log = $(".log"), input = $("#bb-input");
+  var form = $(".composer"), typing = $(".typing"), status = $(".status"), errorBox = $(".error");
+  $(".launcher-label").textContent = TITLE;
+  $("#bb-title").textContent = TITLE;
+
+  function api(path, options) {
+    return fetch(BASE + path, options).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (body) {
+        if (!r.ok) { var e = new Error(body.error || "Der opstod en fejl. Prøv igen."); e.status = r.status; throw e; }
+        return body;
+      });
+    });
+  }
+
+  function linkify(el, text) {
+    var last = 0, m;
+    URL_RE.lastIndex = 0;
+    while ((m = URL_RE.exec(text))) {
+      el.appendChild(document.createTextNode(text.slice(last, m.index)));
+      var a = document.createElement("a");
+      a.href = m[1]; a.textContent = m[1]; a.target = "_blank"; a.rel = "noopener noreferrer";
+      el.appendChild(a);
+      last = m.index + m[1].length;
+    }
+    el.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  var WHO = { citizen: "Dig", bot: "Assistent", agent: "Medarbejder", system: "" };
+
+  function clearButtons() {
+    root.querySelectorAll(".quick").forEach(function (q) { q.remove(); });
+  }
+
+  function renderButtons(li, buttons) {
+    if (!buttons || !buttons.length) return;
+    var group = document.createElement("div");
+    group.className = "quick"; group.setAttribute("role", "group");
+    group.setAttribute("aria-label", "Svarmuligheder");
+    buttons.forEach(function (b) {
+      var btn = document.createElement("button");
+      btn.type = "button"; btn.textContent = b.title;
+      btn.addEventListener("click", function () { send(b.title, b.payload || null); });
+      group.appendChild(btn);
+    });
+    li.appendChild(group);
+  }
+
+  function addMessage(m) {
+    if (m.seq && state.seen[m.seq]) return;
+    if (m.seq) { state.seen[m.seq] = true; state.lastSeq = Math.max(state.lastSeq, m.seq); }
+    if (m.sender === "citizen") {
+      var pending = log.querySelector("li.pending");
+      if (pending && pending.dataset.text === m.text) { pending.classList.remove("pending"); return; }
+    }
+    var li = document.createElement("li");
+    li.className = "msg " + m.sender;
+    var who = m.sender === "agent" && state.agentName ? state.agentName : WHO[m.sender];
+    if (who) {
+      var label = document.createElement("span");
+      label.className = "who"; label.textContent = who + ": ";
+      li.appendChild(label);
+    }
+    var body = document.createElement("span");
+    body.className = "text";
+    linkify(body, m.text);
+    li.appendChild(body);
+    if (m.buttons && m.buttons.length) { clearButtons(); renderButtons(li, m.buttons); }
+    else if (m.sender !== "citizen") { clearButtons(); }
+    log.appendChild(li);
+    li.scrollIntoView({ block: "nearest" });
+  }
+
+  function applyState(body) {
+    if (body.conversation_id && body.conversation_id !== state.id) {
+      state.id = body.conversation_id;
+      localStorage.setItem(KEY + "conversation", state.id);
+    }
+    state.convState = body.state || state.convState;
+    state.agentName = body.agent_name || null;
+    if (state.convState === "agent" && state.agentName) {
+      status.textContent = "Du skriver nu med " + state.agentName + " fra Borgerservice";
+      panel.classList.add("human");
+    } else if (state.convState === "waiting") {
+      status.textContent = "Du er i kø til en medarbejder. Du kan skrive imens.";
+      panel.classList.remove("human");
+    } else {
+      status.textContent = "";
+      panel.classList.remove("human");
+    }
+    (body.messages || []).forEach(addMessage);
+  }
+
+  function showError(text) { errorBox.textContent = text || ""; }
+
+  function send(text, payload) {
+    text = (text || "").trim();
+    if (!text || state.sending) return;
+    showError("");
+    state.sending = true;
+    clearButtons();
+    var li = document.createElement("li");
+    li.className = "msg citizen pending"; li.dataset.text = text;
+    var label = document.createElement("span");
+    label.className = "who"; label.textContent = "Dig: ";
+    li.appendChild(label);
+    var body = document.createElement("span"); body.className = "text"; body.textContent = text;
+    li.appendChild(body);
+    log.appendChild(li);
+    li.scrollIntoView({ block: "nearest" });
+    if (state.convState === "bot" || state.convState === "closed") typing.hidden = false;
+    api("/api/chat", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ text: text, payload: payload, conversation_id: state.id,
+                             municipality: MUNICIPALITY })
+    }).then(applyState).catch(function (e) {
+      li.classList.add("failed");
+      showError(e.message + " Din besked er gemt, hvis den blev vist.");
+    }).then(function () {
+      typing.hidden = true; state.sending = false;
+    });
+  }
+
+  function poll() {
+    if (!state.id || state.sending || document.hidden) return;
+    api("/api/chat/" + encodeURIComponent(state.id) + "/messages?after=" + state.lastSeq)
+      .then(applyState)
+      .catch(function (e) {
+        if (e.status === 404) { localStorage.removeItem(KEY + "conversation"); state.id = null; }
+      });
+  }
+
+  function greet() {
+    if (log.children.length) return;
+    var cfg = state.config;
+    if (!cfg) return;
+    var li = document.createElement("li");
+    li.className = "msg bot greeting";
+    var label = document.createElement("span"); label.className = "who"; label.textContent = "Assistent: ";
+    li.appendChild(label);
+    var body = document.createElement("span"); body.className = "text"; body.textContent = cfg.greeting;
+    li.appendChild(body);
+    renderButtons(li, cfg.quick_replies);
+    log.appendChild(li);
+  }
+
+  function setOpen(open, focus) {
+    state.open = open;
+    sessionStorage.setItem(KEY + "open", open ? "1" : "0");
+    panel.hidden = !open;
+    launcher.setAttribute("aria-expanded", open ? "true" : "false");
+    launcher.hidden = open;
+    if (open) {
+      if (!state.config) {
+        api("/api/widget/config?municipality=" + encodeURIComponent(MUNICIPALITY))
+          .then(function (cfg) { state.config = cfg; if (!state.id) greet(); })
+          .catch(function () {});
+      } else if (!state.id) { greet(); }
+      if (focus) input.focus();
+    } else if (focus) {
+      launcher.focus();
+    }
+  }
+
+  launcher.addEventListener("click", function () { setOpen(true, true); });
+  $(".close").addEventListener("click", function () { setOpen(false, true); });
+  panel.addEventListener("keydown", function (e) { if (e.key === "Escape") setOpen(false, true); });
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var text = input.value;
+    input.value = "";
+    send(text, null);
+    input.focus();
+  });
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
+  });
+
+  // A reload keeps the conversation: the id is in localStorage, the messages on the server.
+  if (state.id) poll();
+  setOpen(state.open, false);
+  state.pollTimer = setInterval(poll, POLL_MS);
+})();
