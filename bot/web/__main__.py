@@ -7,7 +7,7 @@ import sys
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 
 from bot.store.models import ROLES
 from bot.store.users import UserError, create_user
@@ -19,6 +19,7 @@ from bot.web.extensions import get_store
 @click.option("--role", type=click.Choice(ROLES), default="admin", show_default=True)
 @click.option("--name", "display_name", help="Full name (the citizen sees the first name).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
 def create_user_command(
     username: str, role: str, display_name: str | None, password_stdin: bool
 ) -> None:

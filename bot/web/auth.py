@@ -62,7 +62,8 @@ class LoginThrottle:
         return recent
 
 
-_throttle = LoginThrottle()
+def _throttle() -> LoginThrottle:
+    return current_app.extensions.setdefault("borgerbot.login_throttle", LoginThrottle())
 
 
 def load_user() -> None:
@@ -126,16 +127,16 @@ def login() -> ResponseReturnValue:
     if request.method == "POST":
         username = request.form.get("username", "").strip().lower()
         password = request.form.get("password", "")
-        if _throttle.blocked(username):
+        if _throttle().blocked(username):
             error = "For mange forkerte forsøg. Vent et kvarter, eller kontakt en administrator."
         else:
             with get_store().transaction() as db:
                 user = authenticate(db, username, password)
             if user is None:
-                _throttle.fail(username)
+                _throttle().fail(username)
                 error = "Forkert brugernavn eller adgangskode."
             else:
-                _throttle.clear(username)
+                _throttle().clear(username)
                 session.clear()  # a fresh session (and CSRF token) after login
                 session["user_id"] = user.id
                 session.permanent = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -74,3 +75,73 @@ def pg_store(pg_database: Callable[[], str]) -> Iterator[Store]:
     s = Store(url)
     yield s
     s.dispose()
+
+
+# --- the Flask app over a temporary database (Flask tutorial style) -------------------------
+
+RASA_UNREACHABLE = "http://127.0.0.1:9"
+
+
+@pytest.fixture
+def app(sqlite_url: str, tmp_path: Path) -> Iterator[Any]:
+    from bot.web import create_app
+
+    upgrade(sqlite_url)
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": sqlite_url,
+            "SECRET_KEY": "test-secret",
+            "RASA_URL": RASA_UNREACHABLE,
+            "RASA_TIMEOUT": 2,
+        }
+    )
+    yield app
+    store = app.extensions.get("borgerbot.store")
+    if store is not None:
+        store.dispose()
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Any) -> Any:
+    return app.test_cli_runner()
+
+
+PASSWORD = "korrekt-hest-batteri"
+
+
+def csrf_of(client: Any) -> str:
+    """The session's CSRF token, as the console pages embed it."""
+    page = client.get("/konsol/login").get_data(as_text=True)
+    return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
+def make_user(app: Any, username: str, role: str, name: str | None = None) -> None:
+    from bot.store.users import create_user
+    from bot.web.extensions import get_store
+
+    with app.app_context(), get_store().transaction() as db:
+        create_user(db, username, name or f"{username.capitalize()} Jensen", PASSWORD, role)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def login(app: Any) -> Callable[..., str]:
+    """login(client, role, username=None) creates that user, logs in, returns the CSRF token."""
+
+    def do_login(client: Any, role: str, username: str | None = None) -> str:
+        username = username or role
+        make_user(app, username, role)
+        token = csrf_of(client)
+        response = client.post(
+            "/konsol/login",
+            data={"username": username, "password": PASSWORD, "csrf_token": token},
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return csrf_of(client)
+
+    return do_login

@@ -3,20 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
-from bot.web import create_app
-
-
-@pytest.fixture
-def app() -> Flask:
-    return create_app({"TESTING": True, "RASA_URL": "http://127.0.0.1:9", "RASA_TIMEOUT": 2})
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 @pytest.mark.parametrize(
@@ -44,7 +32,7 @@ def test_rasa_down_gives_503_with_a_danish_message(client: FlaskClient) -> None:
     assert response.get_json() == {"error": "Assistenten svarer ikke lige nu. Prøv igen om lidt."}
 
 
-def test_chat_page_is_danish(client: FlaskClient) -> None:
-    page = client.get("/")
-    assert page.status_code == 200
-    assert '<html lang="da">' in page.get_data(as_text=True)
+def test_demo_page_is_danish_and_embeds_the_widget(client: FlaskClient) -> None:
+    page = client.get("/?kommune=0101").get_data(as_text=True)
+    assert '<html lang="da">' in page
+    assert 'src="http://localhost/widget.js" data-municipality="0101"' in page
