@@ -24,6 +24,7 @@ from actions.constants import (
 from actions.escalate import escalate
 from actions.metadata import municipality_of
 from actions.services import services
+from bot import questions
 from knowledge.search import Hit
 
 FEEDBACK_QUESTION = "Fik du svar på dit spørgsmål?"
@@ -77,10 +78,12 @@ class ActionAnswerFromGuides(Action):
         if intent == INTENT_CHOOSE_GUIDE and chosen:
             hit = kb.searcher.guide(chosen, municipality)
             if hit is not None:
+                questions.mark_answered(services(), tracker.sender_id, hit.slug)
                 return answered(dispatcher, hit, None)
 
         question = (tracker.latest_message.get("text") or "").strip()
         result = kb.search(question, municipality)
+        questions.log_question(services(), tracker.sender_id, municipality, result)
         guesses = [SlotSet(SLOT_GUESSES, guesses_of(result.results))]
         if result.decision == "answer" and result.best:
             return guesses + answered(dispatcher, result.best, question)

@@ -32,6 +32,7 @@ from actions.constants import (
 )  # fmt: skip
 from actions.metadata import municipality_of, now_for
 from actions.services import services
+from bot import questions
 from bot.callbacks import (
     Slot,
     SlotFull,
@@ -218,6 +219,7 @@ class ActionBookCallback(Action):
                 ActiveLoop("callback_form"),
                 SlotSet(SLOT_REQUESTED, SLOT_CALLBACK_SLOT),
             ] + ActionAskCallbackSlot().run(dispatcher, tracker, domain)
+        questions.mark_escalation(svc, tracker.sender_id, "requested", "callback")
         dispatcher.utter_message(
             text=f"Dit opkald er bestilt: {_slot_label(tracker.get_slot(SLOT_CALLBACK_SLOT))}. "
             f"{department_name(_department(tracker))} ringer til "

@@ -19,6 +19,7 @@ from actions.constants import (
 )  # fmt: skip
 from actions.metadata import municipality_of, now_for
 from actions.services import services
+from bot import questions
 from bot.handoff import build_summary, create_handoff, decide_escalation, department_for
 from bot.hours import format_when_da
 from bot.store.cpr import mask_cpr
@@ -73,8 +74,10 @@ def escalate(
                 session, tracker.sender_id, municipality or "*", reason, guesses, department,
                 build_summary(transcript_of(tracker), guesses),
             )  # fmt: skip
+        questions.mark_escalation(svc, tracker.sender_id, reason, "handoff")
         dispatcher.utter_message(text=HANDED_OFF)
         return [SlotSet(SLOT_CALLBACK_OFFERED, False)]
+    questions.mark_escalation(svc, tracker.sender_id, reason, "callback")
     back = (
         f" Vi er tilbage {format_when_da(decision.next_opening, now)}."
         if decision.next_opening else ""

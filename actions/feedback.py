@@ -17,6 +17,7 @@ from actions.constants import (
 from actions.escalate import escalate
 from actions.metadata import municipality_of
 from actions.services import services
+from bot import questions
 from bot.store.db import transaction
 from bot.store.repository import record_feedback
 
@@ -35,6 +36,7 @@ class ActionFeedback(Action):
             record_feedback(
                 session, tracker.sender_id, slug or "", helpful, municipality_of(tracker) or "*"
             )
+        questions.mark_feedback(services(), tracker.sender_id, helpful)
         events: list[Any] = [SlotSet(SLOT_AWAITING_FEEDBACK, False)]
         if helpful:
             dispatcher.utter_message(text="Dejligt! Er der andet, jeg kan hjælpe med?")

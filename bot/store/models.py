@@ -15,6 +15,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -204,4 +205,42 @@ class User(Base):
     password_hash = Column(String(255), nullable=False)
     role = Column(String(16), nullable=False)
     active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+QuestionDecision = Literal["answer", "clarify", "fallback"]
+# What became of a question, set after the search: the citizen's own verdict (helpful,
+# not_helpful, none_of_them — "Ingen af dem" under "Mente du …?") or an escalation (handoff to an
+# agent on duty; callback: nobody on duty, a callback was offered instead).
+QuestionOutcome = Literal["helpful", "not_helpful", "none_of_them", "handoff", "callback"]
+QUESTION_DECISIONS: tuple[str, ...] = get_args(QuestionDecision)
+QUESTION_OUTCOMES: tuple[str, ...] = get_args(QuestionOutcome)
+
+
+class Question(Base):
+    """One guide search for a citizen's question (CPR-masked), for the insight reports."""
+
+    __tablename__ = "questions"
+    __table_args__ = (
+        CheckConstraint(one_of("decision", QUESTION_DECISIONS), name="decision"),
+        CheckConstraint(one_of("outcome", QUESTION_OUTCOMES), name="outcome"),
+        Index("ix_questions_created_at", "created_at"),
+        Index("ix_questions_conversation_id", "conversation_id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(
+        String(128), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+    )
+    municipality = Column(String(32), nullable=False)  # the conversation's
+    text = Column(Text, nullable=False)
+    decision = Column(String(16), nullable=False)
+    top_slug = Column(String(200))  # the best-ranked guide, whatever the decision
+    top_score = Column(Float)
+    guesses = Column(JSON, nullable=False)  # [{"slug", "title", "score"}], best first
+    # The guide the bot answered with: the top guide on `answer`, the citizen's pick after
+    # "Mente du …?"; None while (or if) the bot gave no answer.
+    answered_slug = Column(String(200))
+    outcome = Column(String(16))
+    outcome_at = Column(UTCDateTime)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
