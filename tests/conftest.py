@@ -33,3 +33,7 @@ def embedder(knowledge_settings: KnowledgeSettings):  # type: ignore[no-untyped-
     from knowledge.embedder import Embedder
 
     return Embedder(resolve_model(knowledge_settings))
+
+
+# The real Rasa, action server and web app (tests/stack.py), shared by integration and browser tests.
+from tests.stack import Stack, stack  # noqa: E402, F401

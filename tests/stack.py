@@ -1,8 +1,14 @@
-"""Start the three real processes (Rasa, actions, web) on free ports for integration tests."""
+"""The three real processes (Rasa, actions, web) on free ports, shared by the integration and the
+browser tests (one start per test session).
+
+They run over a throwaway data folder: a copy of the guides and the index (the editor tests
+publish into it), links to the built model and the trained Rasa model, and an empty database.
+The web front's clock is fixed to a Monday evening, when the hotline is staffed."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -18,6 +24,7 @@ from bot.train import model_path
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 240
+MONDAY_EVENING = "2026-11-23T19:00:00+01:00"  # evening hotline open (bot/schedule.yml)
 
 
 def _free_port() -> int:
@@ -31,6 +38,16 @@ class Stack:
     settings: Settings
     procs: dict[str, subprocess.Popen]
     log_dir: Path
+    env: dict[str, str]
+
+    def create_user(self, username: str, role: str, name: str, password: str) -> None:
+        """A console user in the stack's database, through the real CLI."""
+        subprocess.run(
+            [sys.executable, "-m", "bot.web", "create-user", "--role", role, "--name", name,
+             "--password-stdin", username],
+            cwd=ROOT, env=self.env, input=password + "\n", text=True, check=True,
+            capture_output=True,
+        )  # fmt: skip
 
     @property
     def web_url(self) -> str:
@@ -43,13 +60,24 @@ class Stack:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The real Rasa server, action server and web app, as `make run` starts them."""
+    real = Settings.from_env()
+    data_dir = tmp_path_factory.mktemp("data")
+    for shared in ("models", "rasa-models", "cache"):
+        if (real.data_dir / shared).exists():
+            (data_dir / shared).symlink_to(real.data_dir / shared)
+    shutil.copytree(real.data_dir / "index", data_dir / "index", symlinks=True)
+    guides_dir = tmp_path_factory.mktemp("guides")
+    shutil.copytree(real.knowledge.guides_dir, guides_dir, dirs_exist_ok=True)
     env = dict(os.environ)
     env.update(
         {
+            "BORGERBOT_DATA_DIR": str(data_dir),
+            "BORGERBOT_GUIDES_DIR": str(guides_dir),
+            "BORGERBOT_TEST_CLOCK": MONDAY_EVENING,
             "BORGERBOT_RASA_PORT": str(_free_port()),
             "BORGERBOT_ACTIONS_PORT": str(_free_port()),
             "BORGERBOT_WEB_PORT": str(_free_port()),
-            "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('db') / 'borgerbot.db'}",
+            "DATABASE_URL": f"sqlite:///{data_dir / 'borgerbot.db'}",
             # lets the dialogue tests say what time it is (message metadata "now")
             "BORGERBOT_ALLOW_CLOCK_OVERRIDE": "1",
         }
@@ -67,7 +95,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             [sys.executable, "-m", "bot.serve", name],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-    stack = Stack(settings=settings, procs=procs, log_dir=log_dir)
+    stack = Stack(settings=settings, procs=procs, log_dir=log_dir, env=env)
     try:
         try:
             wait_until_healthy(health_urls(settings), STARTUP_TIMEOUT_S, procs)

@@ -1,0 +1,112 @@
+"""A citizen uses the widget in Chromium against the real Rasa, actions and web processes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import login, open_widget, run_axe, say
+from tests.stack import Stack
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
+
+
+def last_bot_text(page: Any) -> str:
+    return str(page.locator(".msg.bot").last.inner_text())
+
+
+def test_citizen_asks_and_gets_the_guide_answer_with_its_link(
+    stack: Stack, new_page: Any, artifacts: Path
+) -> None:
+    page = new_page()
+    open_widget(page, stack)
+    assert "digitale assistent" in page.locator(".msg.greeting").inner_text()
+    assert page.get_by_label("Skriv din besked").evaluate(
+        "el => el === el.getRootNode().activeElement"
+    ), "focus moves into the chat when it opens"
+    say(page, "Hvordan får jeg MitID?")
+    page.get_by_text("Fik du svar på dit spørgsmål?").wait_for()
+    answer = page.locator(".msg.bot").filter(has_text="Læs mere og gør det selv her")
+    link = answer.get_by_role("link")
+    assert "mitid" in (link.get_attribute("href") or "").lower()
+    assert link.get_attribute("target") == "_blank"
+    page.screenshot(path=str(artifacts / "widget-answer.png"))
+
+    # The conversation survives a reload: same id, same messages, panel still open.
+    before = page.locator(".msg").count()
+    page.reload()
+    page.get_by_text("Fik du svar på dit spørgsmål?").wait_for()
+    assert page.locator(".msg").count() == before - 1  # all but the client-side greeting
+    page.get_by_role("button", name="Ja").click()
+    page.locator(".msg.citizen").filter(has_text="Ja").wait_for()
+    page.locator(".msg.bot").nth(-1).wait_for()
+
+
+def test_keyboard_only_use_and_escape_closes(stack: Stack, new_page: Any) -> None:
+    page = new_page()
+    page.goto(f"{stack.web_url}/?kommune=0101")
+    launcher = page.get_by_role("button", name="Spørg kommunen")
+    for _ in range(12):  # Tab through the host page until the launcher has focus
+        page.keyboard.press("Tab")
+        if launcher.evaluate("el => el === el.getRootNode().activeElement"):
+            break
+    else:
+        pytest.fail("the chat button cannot be reached with Tab")
+    page.keyboard.press("Enter")
+    box = page.get_by_label("Skriv din besked")
+    box.wait_for()
+    page.keyboard.type("hej")
+    page.keyboard.press("Enter")
+    page.locator(".msg.citizen").filter(has_text="hej").wait_for()
+    page.keyboard.press("Escape")
+    assert launcher.is_visible()
+    assert launcher.evaluate("el => el === el.getRootNode().activeElement")
+
+
+def test_callback_booked_in_the_widget_appears_in_the_agents_list(
+    stack: Stack, new_page: Any, console_users: Any, artifacts: Path
+) -> None:
+    page = new_page()
+    open_widget(page, stack)
+    say(page, "Kan I ringe mig op?")
+    page.get_by_text("Hvad er dit navn?").wait_for()
+    say(page, "Karen Vestergaard")
+    page.get_by_text("telefonnummer").last.wait_for()
+    say(page, "12")
+    page.get_by_text("ligner ikke et dansk telefonnummer").wait_for()
+    say(page, "+45 22 33 44 55")
+    slots = page.locator(".quick button")
+    slots.first.wait_for()
+    slot_label = slots.first.inner_text()
+    slots.first.click()
+    page.get_by_role("button", name="Behold emnet").click()
+    page.get_by_text("Navn: Karen Vestergaard").wait_for()
+    page.screenshot(path=str(artifacts / "widget-callback-summary.png"))
+    page.get_by_role("button", name="Ja").click()
+    page.get_by_text("Dit opkald er bestilt").wait_for()
+
+    agent = new_page()
+    login(agent, stack, "anne")
+    agent.get_by_role("link", name="Opkald").click()
+    row = agent.locator("#callbacks tr").filter(has_text="Karen Vestergaard")
+    row.wait_for()
+    assert "+4522334455" in row.inner_text()
+    assert "Borgerservice" in row.inner_text()
+    agent.screenshot(path=str(artifacts / "console-callbacks.png"), full_page=True)
+    assert slot_label  # the slot the citizen chose, e.g. "tirsdag 24. november kl. 09.00–09.30"
+
+
+def test_widget_has_no_serious_accessibility_violations(
+    stack: Stack, new_page: Any, artifacts: Path
+) -> None:
+    page = new_page()
+    open_widget(page, stack)
+    say(page, "Hvordan får jeg MitID?")
+    page.get_by_text("Fik du svar på dit spørgsmål?").wait_for()
+    violations = run_axe(page)
+    (artifacts / "axe-widget.json").write_text(json.dumps(violations, indent=2, ensure_ascii=False))
+    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert serious == [], [(v["id"], v["help"], len(v["nodes"])) for v in serious]
