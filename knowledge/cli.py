@@ -1,8 +1,10 @@
-"""`python -m knowledge build | ask | eval | calibrate` — developer/operator commands (English)."""
+"""`python -m knowledge build | ask | eval | calibrate | import | export` — developer/operator
+commands (English)."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import itertools
 import json
 import logging
@@ -261,6 +263,97 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _guide_files(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """The `.md` files named or found under the given folders (README.md and hidden skipped)."""
+    files: list[Path] = []
+    missing: list[str] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(
+                p
+                for p in sorted(path.rglob("*.md"))
+                if p.name.lower() != "readme.md"
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        elif path.is_file():
+            files.append(path)
+        else:
+            missing.append(f"{path}: no such file or folder")
+    return files, missing
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from knowledge.authoring import (
+        PUBLISHED,
+        UNPUBLISHED,
+        GuideError,
+        GuideStore,
+        ValidationFailed,
+    )  # fmt: skip
+
+    settings = _settings()
+    files, problems = _guide_files(args.paths)
+    items = []
+    for path in files:
+        try:
+            items.append((str(path), path.read_text(encoding="utf-8")))
+        except UnicodeDecodeError:
+            problems.append(f"{path}: not UTF-8 text")
+    if problems or not items:
+        for problem in problems or [f"no .md guides in {', '.join(map(str, args.paths))}"]:
+            print(f"error: {problem}", file=sys.stderr)
+        print("nothing imported", file=sys.stderr)
+        return 1
+    state = UNPUBLISHED if args.unpublished else PUBLISHED
+    index = not (args.no_index or args.dry_run)
+    store = GuideStore.from_settings(settings, embedder=(lambda: _embedder(settings)) if index
+                                     else None)  # fmt: skip
+    try:
+        changes = store.import_texts(items, args.author, state=state, dry_run=args.dry_run)
+    except ValidationFailed as exc:
+        for invalid in exc.problems:
+            print(f"invalid guide: {invalid.en} ({invalid.field})", file=sys.stderr)
+        print(f"nothing imported: {len(exc.problems)} problem(s) in {len(items)} file(s)",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    except GuideError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    verb = "would import" if args.dry_run else "imported"
+    for c in changes:
+        what = "new" if c.new else ("updated" if c.changed else "unchanged")
+        print(f"{verb} {c.key}: {what}, {c.state}")
+    counted = sum(c.changed for c in changes)
+    print(f"{len(changes)} guide(s) checked, {counted} {'to change' if args.dry_run else 'changed'}"
+          f" in {store.root(state)}")  # fmt: skip
+    build = next((c.build for c in changes if c.build is not None), None)
+    if build is not None:
+        print(f"index {build.version}: {build.guides} guides, {build.embedded_guides} embedded, "
+              f"{build.reused_guides} reused, {build.seconds:.1f} s")  # fmt: skip
+    elif counted and state == PUBLISHED and not args.dry_run:
+        print("index not rebuilt: run `python -m knowledge build`")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from knowledge.authoring import PUBLISHED, UNPUBLISHED, GuideStore
+
+    settings = _settings()
+    store = GuideStore.from_settings(settings)
+    state = UNPUBLISHED if args.unpublished else PUBLISHED
+    target = args.dir.resolve()
+    root = store.root(state).resolve()
+    for inside in (settings.guides_dir.resolve(), store.unpublished_dir.resolve()):
+        if target == inside or inside in target.parents:
+            print(f"error: {args.dir} is inside the guides folder {inside}", file=sys.stderr)
+            return 2
+    written, skipped = store.export(target, state)
+    for problem in skipped:
+        print(f"skipped invalid guide: {problem}", file=sys.stderr)
+    print(f"exported {len(written)} {state} guide(s) from {root} to {target}")
+    return 1 if skipped else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__)
@@ -284,5 +377,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("file", type=Path)
     p.add_argument("--dry-run", action="store_true")
     p.set_defaults(func=cmd_calibrate)
+    p = sub.add_parser("import", help="validate guide files and add or update them")
+    p.add_argument("paths", nargs="+", type=Path, metavar="DIR|FILE")
+    p.add_argument("--unpublished", action="store_true", help="import as unpublished drafts")
+    p.add_argument("--dry-run", action="store_true", help="validate and list, write nothing")
+    p.add_argument("--no-index", action="store_true", help="write the files, skip the index")
+    p.add_argument("--author", default=f"cli:{getpass.getuser()}", help="name in the history")
+    p.set_defaults(func=cmd_import)
+    p = sub.add_parser("export", help="copy the valid guides to a folder")
+    p.add_argument("dir", type=Path, metavar="DIR")
+    p.add_argument("--unpublished", action="store_true", help="the unpublished guides instead")
+    p.set_defaults(func=cmd_export)
     args = parser.parse_args(argv)
     return int(args.func(args))
