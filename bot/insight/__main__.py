@@ -1,0 +1,185 @@
+"""`python -m bot.insight unanswered|analytics`: the console's insight reports for scripts.
+
+    python -m bot.insight unanswered --since 2026-11-01 [--until 2026-11-30] [--municipality 0101]
+                                     [--csv]
+    python -m bot.insight analytics --from 2026-11-01 --to 2026-11-30 [--municipality 0101] [--csv]
+
+Dates are whole local days (Europe/Copenhagen), both ends included; without them the report
+covers the last 30 days. The database is DATABASE_URL (see README). Exit status 0 on success,
+2 for bad arguments or an unreadable database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import TextIO
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.hours import TZ
+from bot.insight.analytics import WEEKDAYS, Analytics, analytics
+from bot.insight.clusters import QueryEmbedder
+from bot.insight.export import (
+    ANALYTICS_HEADER,
+    UNANSWERED_HEADER,
+    analytics_rows,
+    to_csv,
+    unanswered_rows,
+)
+from bot.insight.period import DEFAULT_DAYS, Period, guide_titles, local, parse_day
+from bot.insight.unanswered import UnansweredReport, cluster_questions, unanswered_questions
+from bot.settings import Settings
+from bot.store.db import Store, StoreUnavailable
+
+EmbedderFactory = Callable[[], QueryEmbedder]
+
+
+def load_embedder() -> QueryEmbedder:
+    from knowledge.embedder import Embedder
+    from knowledge.model import resolve_model
+
+    return Embedder(resolve_model(Settings.from_env().knowledge))
+
+
+def _day(value: str) -> date:
+    try:
+        return parse_day(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _period(first: date | None, last: date | None, today: date) -> Period:
+    last = last or today
+    first = first or (last - timedelta(days=DEFAULT_DAYS - 1))
+    return Period(first, last)
+
+
+def _where(municipality: str | None) -> str:
+    return "all municipalities" if municipality is None else f"municipality {municipality}"
+
+
+def _percent(share: float | None) -> str:
+    return "n/a" if share is None else f"{share:.1%}"
+
+
+def print_analytics(a: Analytics, out: TextIO) -> None:
+    w = out.write
+    w(f"Analytics {a.period}, {_where(a.municipality)}\n\n")
+    w(f"  Conversations      {a.conversations:6d}\n")
+    share = _percent(a.containment)
+    w(f"  Contained          {a.contained:6d}  ({share} without hand-off or callback)\n")
+    w(f"  Hand-offs          {a.handoffs:6d}\n")
+    w(f"  Callbacks booked   {a.callbacks:6d}\n")
+    split = f"answered {a.answered}, clarify {a.clarified}, not understood {a.fallbacks}"
+    w(f"  Questions          {a.questions:6d}  ({split})\n")
+    w(f"  Feedback           yes {a.feedback_yes}, no {a.feedback_no}\n")
+    w("\nTop guides (questions answered with the guide)\n")
+    for g in a.top_guides or []:
+        w(f"  {g.answered:5d}  {g.slug}  {g.title}\n")
+    if not a.top_guides:
+        w("  (none)\n")
+    w("\nFeedback per guide (yes / no)\n")
+    for g in a.rated_guides:
+        w(f"  {g.feedback_yes:5d} / {g.feedback_no:<5d} {g.slug}  {g.title}\n")
+    if not a.rated_guides:
+        w("  (none)\n")
+    w("\nCitizen messages by weekday and hour (Europe/Copenhagen)\n")
+    w("       " + "".join(f"{h:>4d}" for h in range(24)) + "\n")
+    for day, row in zip(WEEKDAYS, a.hours, strict=True):
+        w(f"  {day}  " + "".join(f"{n:>4d}" if n else "   ." for n in row) + "\n")
+    if a.busiest:
+        busiest = ", ".join(f"{WEEKDAYS[d]} {h:02d}:00 ({n})" for d, h, n in a.busiest)
+        w(f"  Busiest: {busiest}\n")
+
+
+def print_unanswered(report: UnansweredReport, out: TextIO) -> None:
+    w = out.write
+    w(
+        f"Unanswered questions {report.period}, {_where(report.municipality)}: "
+        f"{report.unanswered} of {report.total_questions} questions, "
+        f"{len(report.clusters)} clusters\n"
+    )
+    for c in report.clusters:
+        reasons = ", ".join(f"{r} {n}" for r, n in c.reasons.items())
+        seen = f"{local(c.first_seen):%Y-%m-%d}..{local(c.last_seen):%Y-%m-%d}"
+        questions = f"{c.size} question{'s' if c.size != 1 else ''}"
+        wordings = f"{c.wordings} wording{'s' if c.wordings != 1 else ''}"
+        w(f"\n#{c.number}  {questions} ({wordings}), {seen}; {reasons}\n")
+        for example in c.examples:
+            w(f'    "{example}"\n')
+        if c.bot_guesses:
+            guesses = ", ".join(f"{slug} ({n})" for slug, _, n in c.bot_guesses)
+            w(f"    bot's best guess: {guesses}\n")
+
+
+def main(
+    argv: list[str] | None = None,
+    *,
+    embedder: EmbedderFactory = load_embedder,
+    today: date | None = None,
+) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.insight",
+        description="Insight reports over the conversation store (DATABASE_URL).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    un = commands.add_parser(
+        "unanswered", help="questions the bot could not answer, grouped by similarity"
+    )
+    un.add_argument("--since", type=_day, help="first day, YYYY-MM-DD (default: 30 days ago)")
+    un.add_argument("--until", type=_day, help="last day, YYYY-MM-DD (default: today)")
+    an = commands.add_parser("analytics", help="conversations, containment, guides, busy hours")
+    an.add_argument("--from", dest="since", type=_day, help="first day (default: 30 days ago)")
+    an.add_argument("--to", dest="until", type=_day, help="last day (default: today)")
+    for sub in (un, an):
+        sub.add_argument("--municipality", help="municipality code (default: all)")
+        sub.add_argument("--csv", action="store_true", help="write CSV to standard output")
+    args = parser.parse_args(argv)
+
+    try:
+        period = _period(args.since, args.until, today or _today())
+    except ValueError as err:
+        parser.error(str(err))
+    try:
+        store = Store(Settings.from_env().database_url)
+    except StoreUnavailable as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    try:
+        if args.command == "analytics":
+            titles = guide_titles(Settings.from_env().knowledge.guides_dir)
+            result = analytics(store, period, args.municipality, titles)
+            if args.csv:
+                sys.stdout.write(to_csv(ANALYTICS_HEADER, analytics_rows(result)))
+            else:
+                print_analytics(result, sys.stdout)
+            return 0
+        questions, total = unanswered_questions(store, period, args.municipality)
+        # The model costs seconds to load: only when there is something to group.
+        clusters = cluster_questions(questions, embedder()) if questions else []
+        report = UnansweredReport(period, args.municipality, total, clusters)
+        if args.csv:
+            sys.stdout.write(to_csv(UNANSWERED_HEADER, unanswered_rows(report)))
+        else:
+            print_unanswered(report, sys.stdout)
+        return 0
+    except SQLAlchemyError as err:
+        print(
+            f"error: cannot read the reports from the database ({type(err).__name__}); "
+            "is it migrated? Run `python -m bot.store upgrade`.",
+            file=sys.stderr,
+        )
+        return 2
+    finally:
+        store.dispose()
+
+
+def _today() -> date:
+    return datetime.now(TZ).date()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
