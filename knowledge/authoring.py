@@ -492,6 +492,14 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def file_sha(path: Path) -> str:
+    """A guide file's content hash, for the editor's "has anyone saved since?" check."""
+    try:
+        return _sha(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
 def atomic_write(path: Path, text: str) -> None:
     """Readers see the old file or the new one, never a half-written one."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -654,9 +662,18 @@ class GuideStore:
     # ------------------------------------------------------------------ writing
 
     def save(
-        self, form: GuideForm, author: str, *, state: State, new: bool, author_name: str = ""
+        self,
+        form: GuideForm,
+        author: str,
+        *,
+        state: State,
+        new: bool,
+        author_name: str = "",
+        base_sha: str | None = None,
     ) -> Change:
-        """Create (`new`) or edit a guide and leave it `state`. Raises ValidationFailed."""
+        """Create (`new`) or edit a guide and leave it `state`. Raises ValidationFailed.
+        `base_sha`: the file's `file_sha` when the editor opened it; if someone else has saved
+        since, GuideError (rather than silently overwriting their change)."""
         problems = check_form(form)
         if problems:
             raise ValidationFailed(problems)
@@ -672,6 +689,12 @@ class GuideStore:
                 )])  # fmt: skip
             if not new and existing is None:
                 raise GuideError(f"no guide {key!r}", "Vejledningen findes ikke.")
+            if existing is not None and base_sha and file_sha(existing.path) != base_sha:
+                raise GuideError(
+                    f"{key!r} was changed by someone else meanwhile",
+                    "Vejledningen er blevet ændret af en anden, siden du åbnede den. Kopiér din "
+                    "tekst, genindlæs siden, og indsæt dine ændringer igen.",
+                )
             action = "created" if new else ("published" if state == PUBLISHED else "saved")
             return self._commit([_Op(key, form.to_text(), state, action)], author, author_name)[0]
 

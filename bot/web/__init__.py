@@ -82,6 +82,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(agent.bp)
     app.register_blueprint(admin.bp)
     # Issue #6 blueprints (editor, insight) register below.
+    from bot.web import editor
+
+    app.register_blueprint(editor.bp)
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Any:

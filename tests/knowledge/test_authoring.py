@@ -19,6 +19,7 @@ from knowledge.authoring import (
     ValidationFailed,
     advice,
     check_form,
+    file_sha,
     guide_key,
     parse_key,
     render_html,
@@ -271,6 +272,18 @@ def test_a_new_slug_must_be_unique(store: GuideStore) -> None:
 def test_editing_a_missing_guide_is_refused(store: GuideStore) -> None:
     with pytest.raises(GuideError):
         store.save(NEW_GUIDE, AUTHOR, state=PUBLISHED, new=False)
+
+
+def test_a_save_over_someone_elses_newer_save_is_refused(store: GuideStore) -> None:
+    entry = store.get("pas-bestil")
+    assert entry is not None
+    opened = file_sha(entry.path)
+    store.save(replace(entry.form, title="Først"), "a", state=PUBLISHED, new=False, base_sha=opened)
+    with pytest.raises(GuideError) as err:
+        store.save(replace(entry.form, title="Anden"), "b", state=PUBLISHED, new=False,
+                   base_sha=opened)  # fmt: skip
+    assert "ændret af en anden" in err.value.da
+    assert parse_guide(entry.path.read_text(encoding="utf-8")).title == "Først"
 
 
 def test_an_unchanged_save_writes_no_version(store: GuideStore) -> None:
