@@ -131,27 +131,43 @@ def unanswered_questions(
     return rows, total
 
 
+def _cluster(number: int, chosen: list[UnansweredQuestion], examples: list[str]) -> QuestionCluster:
+    reasons = Counter(q.reason for q in chosen)
+    guesses = Counter((q.top_slug, q.top_title or q.top_slug) for q in chosen if q.top_slug)
+    return QuestionCluster(
+        number=number,
+        questions=chosen,
+        examples=examples,
+        reasons=dict(sorted(reasons.items(), key=lambda r: (-r[1], REASONS.index(r[0])))),
+        bot_guesses=[(str(slug), str(title), n) for (slug, title), n in guesses.most_common(3)],
+    )
+
+
 def cluster_questions(
     questions: list[UnansweredQuestion], embedder: QueryEmbedder
 ) -> list[QuestionCluster]:
+    """Similar questions together (see bot.insight.clusters), largest cluster first."""
     texts = [q.text for q in questions]
-    clusters = []
-    for number, members in enumerate(cluster_texts(texts, embedder), start=1):
-        chosen = [questions[i] for i in members]
-        reasons = Counter(q.reason for q in chosen)
-        guesses = Counter((q.top_slug, q.top_title or q.top_slug) for q in chosen if q.top_slug)
-        clusters.append(
-            QuestionCluster(
-                number=number,
-                questions=chosen,
-                examples=representatives(texts, members, embedder, EXAMPLES),
-                reasons=dict(sorted(reasons.items(), key=lambda r: (-r[1], REASONS.index(r[0])))),
-                bot_guesses=[
-                    (str(slug), str(title), n) for (slug, title), n in guesses.most_common(3)
-                ],
-            )
+    return [
+        _cluster(
+            number,
+            [questions[i] for i in members],
+            representatives(texts, members, embedder, EXAMPLES),
         )
-    return clusters
+        for number, members in enumerate(cluster_texts(texts, embedder), start=1)
+    ]
+
+
+def group_by_wording(questions: list[UnansweredQuestion]) -> list[QuestionCluster]:
+    """Without the model: only identical wordings (see `normalise`) together, largest first."""
+    groups: dict[str, list[UnansweredQuestion]] = {}
+    for q in questions:
+        groups.setdefault(normalise(q.text), []).append(q)
+    ordered = sorted(groups.values(), key=lambda g: (-len(g), g[0].created_at, g[0].id))
+    return [
+        _cluster(number, group, [" ".join(group[0].text.split())])
+        for number, group in enumerate(ordered, start=1)
+    ]
 
 
 def unanswered_report(

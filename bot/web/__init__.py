@@ -85,6 +85,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from bot.web import editor
 
     app.register_blueprint(editor.bp)
+    from bot.web import insight
+
+    app.register_blueprint(insight.bp)
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Any:

@@ -1,0 +1,232 @@
+"""Insight pages: unanswered questions in clusters (editors) and analytics (editors, admins).
+
+The figures and their definitions are `bot.insight`; this module reads the filter (period and
+municipality) from the query string, renders the pages and serves the same reports as CSV.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from bot.hours import TZ
+from bot.insight import charts
+from bot.insight.analytics import WEEKDAYS, Analytics, analytics, municipalities
+from bot.insight.export import (
+    ANALYTICS_HEADER,
+    UNANSWERED_HEADER,
+    analytics_rows,
+    to_csv,
+    unanswered_rows,
+)
+from bot.insight.period import DEFAULT_DAYS, Period, guide_titles, local, parse_day
+from bot.insight.unanswered import (
+    REASON_LABELS_DA,
+    QuestionCluster,
+    UnansweredReport,
+    cluster_questions,
+    group_by_wording,
+    unanswered_questions,
+)
+from bot.web.auth import roles_required
+from bot.web.extensions import get_knowledge, get_store
+
+log = logging.getLogger(__name__)
+bp = Blueprint("insight", __name__, url_prefix="/konsol")
+
+# The guide editor's "new guide" page, pre-filled from the query string where it supports it.
+NEW_GUIDE_ENDPOINTS = ("editor.new_guide", "editor.new")
+ALL = ""  # the municipality filter's "all municipalities"
+
+
+@dataclass(frozen=True)
+class Filter:
+    period: Period
+    municipality: str | None  # None: all
+
+    def args(self) -> dict[str, Any]:
+        return {
+            "fra": self.period.first.isoformat(),
+            "til": self.period.last.isoformat(),
+            "kommune": self.municipality or ALL,
+        }
+
+    @property
+    def slug(self) -> str:
+        """For file names: 2026-03-01_2026-03-31_0101."""
+        return f"{self.period.first}_{self.period.last}_{self.municipality or 'alle'}"
+
+
+def today() -> date:
+    return datetime.now(TZ).date()
+
+
+def read_filter(args: Mapping[str, str]) -> Filter:
+    """?fra=YYYY-MM-DD&til=YYYY-MM-DD&kommune=CODE; defaults: the last 30 days, all. Bad input
+    is a 400 with a Danish message."""
+    try:
+        last = parse_day(args["til"]) if args.get("til") else today()
+        first = (
+            parse_day(args["fra"]) if args.get("fra") else last - timedelta(days=DEFAULT_DAYS - 1)
+        )
+        period = Period(first, last)
+    except ValueError as err:
+        message = str(err)
+        if "before it starts" in message:
+            abort(400, description="Perioden slutter, før den begynder. Ret datoerne.")
+        if "at most" in message:
+            abort(400, description="Perioden må højst være tre år. Vælg en kortere periode.")
+        abort(400, description="Skriv datoerne som ÅÅÅÅ-MM-DD, fx 2026-03-01.")
+    code = (args.get("kommune") or ALL).strip()
+    if len(code) > 32:
+        abort(400, description="Ukendt kommunekode.")
+    return Filter(period, code or None)
+
+
+def municipality_label(code: str | None) -> str:
+    if code is None:
+        return "alle kommuner"
+    return "uden kommunekode" if code == "*" else f"kommune {code}"
+
+
+def new_guide_url(cluster: QuestionCluster) -> str | None:
+    """A link to the editor's new-guide page with the cluster's wording; None without an editor."""
+    for endpoint in NEW_GUIDE_ENDPOINTS:
+        if endpoint in current_app.view_functions:
+            return url_for(endpoint, title=cluster.suggested_title, question=cluster.examples)
+    return None
+
+
+def csv_response(text: str, name: str) -> Response:
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _report(f: Filter) -> tuple[UnansweredReport, bool]:
+    """The report, and whether the questions were grouped by meaning (False: the model could not
+    be loaded, so only identical wordings are grouped)."""
+    questions, total = unanswered_questions(get_store(), f.period, f.municipality)
+    if not questions:
+        return UnansweredReport(f.period, f.municipality, total, []), True
+    try:
+        embedder = get_knowledge().embedder
+        clusters, by_meaning = cluster_questions(questions, embedder), True
+    except Exception:
+        log.exception("could not cluster unanswered questions; grouping identical wordings only")
+        clusters, by_meaning = group_by_wording(questions), False
+    return UnansweredReport(f.period, f.municipality, total, clusters), by_meaning
+
+
+def _warm_up() -> None:
+    """Load the model in the background, so the unanswered page (which groups questions with it)
+    opens quickly after the statistics page. Once per process; failures are only logged."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.extensions.get("borgerbot.knowledge") is not None or app.extensions.get(_WARMING):
+        return
+    app.extensions[_WARMING] = True
+
+    def load() -> None:
+        with app.app_context():
+            try:
+                get_knowledge()
+            except Exception:
+                log.exception("could not load the knowledge base in the background")
+
+    threading.Thread(target=load, name="insight-warm-up", daemon=True).start()
+
+
+_WARMING = "borgerbot.insight.warming"
+
+
+def _page_context(f: Filter) -> dict[str, object]:
+    return {
+        "filter": f,
+        "where": municipality_label(f.municipality),
+        "municipalities": municipalities(get_store()),
+        "charts": charts,
+        "local": local,
+        "presets": [
+            (
+                label,
+                {
+                    **f.args(),
+                    "fra": (today() - timedelta(days=n - 1)).isoformat(),
+                    "til": today().isoformat(),
+                },
+            )
+            for label, n in (
+                ("Seneste 7 dage", 7),
+                ("Seneste 30 dage", 30),
+                ("Seneste 90 dage", 90),
+                ("Seneste år", 365),
+            )
+        ],
+    }
+
+
+@bp.get("/ubesvarede")
+@roles_required("editor")
+def unanswered() -> ResponseReturnValue:
+    f = read_filter(request.args)
+    report, by_meaning = _report(f)
+    return render_template(
+        "insight/unanswered.html",
+        report=report,
+        by_meaning=by_meaning,
+        reason_labels=REASON_LABELS_DA,
+        new_guide_url=new_guide_url,
+        csv_url=url_for("insight.unanswered_csv", **f.args()),
+        **_page_context(f),
+    )
+
+
+@bp.get("/ubesvarede.csv")
+@roles_required("editor")
+def unanswered_csv() -> ResponseReturnValue:
+    f = read_filter(request.args)
+    report, _ = _report(f)
+    text = to_csv(UNANSWERED_HEADER, unanswered_rows(report), excel=True)
+    return csv_response(text, f"ubesvarede_{f.slug}")
+
+
+def _analytics(f: Filter) -> Analytics:
+    titles = guide_titles(current_app.config["SETTINGS"].knowledge.guides_dir)
+    return analytics(get_store(), f.period, f.municipality, titles)
+
+
+@bp.get("/statistik", endpoint="analytics")
+@roles_required("editor", "admin")
+def analytics_page() -> ResponseReturnValue:
+    f = read_filter(request.args)
+    a = _analytics(f)
+    if a.fallbacks and not current_app.testing:
+        _warm_up()
+    return render_template(
+        "insight/analytics.html",
+        a=a,
+        weekdays=WEEKDAYS,
+        csv_url=url_for("insight.analytics_csv", **f.args()),
+        unanswered_url=url_for("insight.unanswered", **f.args()),
+        **_page_context(f),
+    )
+
+
+@bp.get("/statistik.csv")
+@roles_required("editor", "admin")
+def analytics_csv() -> ResponseReturnValue:
+    f = read_filter(request.args)
+    text = to_csv(ANALYTICS_HEADER, analytics_rows(_analytics(f)), excel=True)
+    return csv_response(text, f"statistik_{f.slug}")
