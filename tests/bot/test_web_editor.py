@@ -35,10 +35,10 @@ NEW = {
     "municipality": "*",
     "updated": "2026-11-23",
     "body": (
-        "Du køber lystfiskertegnet (fisketegn) digitalt på fisketegn.dk. Du skal have det, hvis du"
-        " er mellem 18 og 65 år og vil fiske i havet eller i søer og åer. Du betaler med kort, og"
-        " tegnet gælder med det samme.\r\n\r\n## Sådan gør du\r\n1. Gå ind på fisketegn.dk."
-        "\r\n2. Vælg, hvor længe tegnet skal gælde.\r\n3. Betal med kort."
+        "Du køber lystfiskertegnet (fisketegn) digitalt på fisketegn.dk. Der kan du også læse,"
+        " hvem der skal have et, og hvad det koster. Du betaler med kort.\r\n\r\n## Sådan gør"
+        " du\r\n1. Gå ind på fisketegn.dk.\r\n2. Vælg, hvor længe tegnet skal gælde.\r\n"
+        "3. Betal med kort."
     ),
 }
 
