@@ -82,10 +82,12 @@ def test_callback_booked_in_the_widget_appears_in_the_agents_list(
     slots.first.wait_for()
     slot_label = slots.first.inner_text()
     slots.first.click()
-    page.get_by_role("button", name="Behold emnet").click()
+    # No earlier question in this chat, so the topic is asked for, not suggested.
+    page.get_by_text("Hvad handler opkaldet om?").wait_for()
+    say(page, "Fornyelse af pas til min søn")
     page.get_by_text("Navn: Karen Vestergaard").wait_for()
     page.screenshot(path=str(artifacts / "widget-callback-summary.png"))
-    page.get_by_role("button", name="Ja").click()
+    page.get_by_role("button", name="Bekræft").click()
     page.get_by_text("Dit opkald er bestilt").wait_for()
 
     agent = new_page()
@@ -95,6 +97,7 @@ def test_callback_booked_in_the_widget_appears_in_the_agents_list(
     row.wait_for()
     assert "+4522334455" in row.inner_text()
     assert "Borgerservice" in row.inner_text()
+    assert "Fornyelse af pas til min søn" in row.inner_text()
     agent.screenshot(path=str(artifacts / "console-callbacks.png"), full_page=True)
     assert slot_label  # the slot the citizen chose, e.g. "tirsdag 24. november kl. 09.00–09.30"
 

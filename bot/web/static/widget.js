@@ -1,8 +1,10 @@
 /* Borgerbot chat widget. Embed with:
  *   <script src="https://<server>/widget.js" data-municipality="0101" defer></script>
  * Plain JavaScript, no dependencies. Renders inside a shadow root so the host page's CSS cannot
- * break it (and it cannot break the host page). New messages arrive by polling every second:
- * no connection is held open per citizen, it passes any proxy, and a reply shows within ~1 s.
+ * break it (and it cannot break the host page). New messages arrive by short polling: every
+ * 0.5 s while a person holds (or is about to take) the chat, every 3 s while the bot does (its
+ * replies come back with the POST anyway). No connection is held open per citizen, it passes
+ * any proxy, and an agent's reply shows within about half a second.
  */
 (function () {
   "use strict";
@@ -14,13 +16,13 @@
   var MUNICIPALITY = script.getAttribute("data-municipality") || "*";
   var TITLE = script.getAttribute("data-title") || "Spørg kommunen";
   var KEY = "borgerbot." + MUNICIPALITY + ".";
-  var POLL_MS = 1000;
+  var POLL_FAST_MS = 500, POLL_SLOW_MS = 3000;
   var URL_RE = /(https?:\/\/[^\s<>"')]+[^\s<>"').,;:!?])/g;
 
   var state = {
     id: localStorage.getItem(KEY + "conversation"),
     lastSeq: 0, sending: false, open: sessionStorage.getItem(KEY + "open") === "1",
-    agentName: null, convState: "bot", config: null, pollTimer: null, seen: {}
+    agentName: null, convState: "bot", config: null, seen: {}
   };
 
   var host = document.createElement("div");
@@ -35,7 +37,7 @@
     '  <header><h2 id="bb-title"></h2>' +
     '    <button class="close" type="button" aria-label="Luk chatten">✕</button></header>' +
     '  <p class="status" role="status" aria-live="polite"></p>' +
-    '  <ol class="log" role="log" aria-live="polite" aria-label="Samtale" tabindex="0"></ol>' +
+    '  <div class="log" role="log" aria-live="polite" aria-label="Samtale" tabindex="0"><ol class="messages"></ol></div>' +
     '  <p class="typing" hidden><span class="visually-hidden">Assistenten skriver</span>' +
     '    <span aria-hidden="true">●</span><span aria-hidden="true">●</span><span aria-hidden="true">●</span></p>' +
     '  <p class="error" role="alert"></p>' +
@@ -48,7 +50,7 @@
     '</section>';
 
   var $ = function (sel) { return root.querySelector(sel); };
-  var launcher = $(".launcher"), panel = $(".panel"), log = $(".log"), input = $("#bb-input");
+  var launcher = $(".launcher"), panel = $(".panel"), log = $(".messages"), input = $("#bb-input");
   var form = $(".composer"), typing = $(".typing"), status = $(".status"), errorBox = $(".error");
   $(".launcher-label").textContent = TITLE;
   $("#bb-title").textContent = TITLE;
@@ -171,12 +173,24 @@
   }
 
   function poll() {
-    if (!state.id || state.sending || document.hidden) return;
-    api("/api/chat/" + encodeURIComponent(state.id) + "/messages?after=" + state.lastSeq)
+    if (!state.id || state.sending || document.hidden) return Promise.resolve();
+    return api("/api/chat/" + encodeURIComponent(state.id) + "/messages?after=" + state.lastSeq)
       .then(applyState)
       .catch(function (e) {
         if (e.status === 404) { localStorage.removeItem(KEY + "conversation"); state.id = null; }
       });
+  }
+
+  // Ticks every 0.5 s; polls on every tick while a person holds or is about to take the chat,
+  // otherwise every 3 s.
+  var lastPoll = 0;
+  function tick() {
+    var fast = state.convState === "agent" || state.convState === "waiting";
+    var due = fast || Date.now() - lastPoll >= POLL_SLOW_MS;
+    var next = function () { setTimeout(tick, POLL_FAST_MS); };
+    if (!due) return next();
+    lastPoll = Date.now();
+    poll().then(next, next);
   }
 
   function greet() {
@@ -228,5 +242,5 @@
   // A reload keeps the conversation: the id is in localStorage, the messages on the server.
   if (state.id) poll();
   setOpen(state.open, false);
-  state.pollTimer = setInterval(poll, POLL_MS);
+  tick();
 })();
