@@ -9,7 +9,7 @@ export RASA_TELEMETRY_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup install model index db rasa-model run test test-fast lint eval lock reset
+.PHONY: setup install model index db rasa-model browser-deps run test test-fast lint eval lock reset
 
 setup: install model index rasa-model db
 
@@ -39,13 +39,25 @@ index: model
 db: install
 	$(PY) -m bot.store upgrade
 
-rasa-model: install
+# The NLU pipeline embeds messages with the embedding model (bot/nlu/e5_featurizer.py).
+rasa-model: model
 	$(PY) -m bot.train
 
 run: setup
 	$(PY) -m bot.run
 
-test: setup
+# Browser tests: Debian's Chromium (Playwright's own download is not reachable here) and axe-core.
+CHROMIUM := /usr/bin/chromium
+AXE := node_modules/axe-core/axe.min.js
+browser-deps: $(CHROMIUM) $(AXE)
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: setup browser-deps
 	$(PY) -m pytest
 
 test-fast: install
