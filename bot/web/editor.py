@@ -222,6 +222,7 @@ def _render_form(
     general: str | None = None,
     status: int = 200,
     base_sha: str = "",
+    questions: list[str] | None = None,
 ) -> ResponseReturnValue:
     entries = _store().entries()
     html = render_html(form.body) if form.body.strip() else ""
@@ -239,6 +240,7 @@ def _render_form(
             advice=advice(form),
             base_sha=base_sha,
             states=STATE_DA,
+            questions=questions or [],
             **_options(entries),
         ),
         status,
@@ -293,8 +295,14 @@ def _action_state() -> State | None:
 @bp.get("/ny")
 @roles_required("editor")
 def new() -> ResponseReturnValue:
+    """A new guide; from the unanswered-questions report with `title` and the citizens'
+    wordings (`question`, repeated) filled in."""
     _warm_up()
-    return _render_form(form=GuideForm(updated=today()), entry=None)
+    title = " ".join(request.args.get("title", "").split())[:200]
+    questions = [" ".join(q.split())[:300] for q in request.args.getlist("question") if q.strip()]
+    return _render_form(
+        form=GuideForm(title=title, updated=today()), entry=None, questions=questions[:10]
+    )
 
 
 @bp.post("/ny")

@@ -235,6 +235,14 @@ def test_every_field_has_a_label_and_a_hint(editor: Editor) -> None:
     assert 'lang="da"' in html
 
 
+def test_new_guide_from_the_unanswered_report_is_prefilled(editor: Editor) -> None:
+    query = {"title": "Lystfiskertegn", "question": ["hvor køber jeg fisketegn", "<b>fiske</b>"]}
+    html = page(editor.client.get(BASE + "/ny", query_string=query))
+    assert 'id="f-title" name="title" value="Lystfiskertegn"' in html
+    assert "Det spurgte borgerne om" in html and "<li>hvor køber jeg fisketegn</li>" in html
+    assert "&lt;b&gt;fiske&lt;/b&gt;" in html
+
+
 def test_publish_a_new_guide_updates_the_index_and_the_history(editor: Editor) -> None:
     assert "lystfiskertegn" not in editor.indexed()
     response = editor.post("/ny", {**NEW, "handling": "udgiv"})

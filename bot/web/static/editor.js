@@ -66,6 +66,7 @@
     var title = form.elements.title;
     if (slug && !slug.readOnly && title) {
       var touched = slug.value !== "" && slug.value !== slugify(title.value);
+      if (!slug.value && title.value) slug.value = slugify(title.value);
       slug.addEventListener("input", function () { touched = slug.value !== ""; });
       title.addEventListener("input", function () {
         if (!touched) slug.value = slugify(title.value);
