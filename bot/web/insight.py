@@ -37,6 +37,7 @@ from bot.insight.unanswered import (
 )
 from bot.web.auth import roles_required
 from bot.web.extensions import get_knowledge, get_store
+from knowledge.guides import CODE, NATIONAL
 
 log = logging.getLogger(__name__)
 bp = Blueprint("insight", __name__, url_prefix="/konsol")
@@ -61,7 +62,8 @@ class Filter:
     @property
     def slug(self) -> str:
         """For file names: 2026-03-01_2026-03-31_0101."""
-        return f"{self.period.first}_{self.period.last}_{self.municipality or 'alle'}"
+        where = {None: "alle", NATIONAL: "uden-kode"}.get(self.municipality, self.municipality)
+        return f"{self.period.first}_{self.period.last}_{where}"
 
 
 def today() -> date:
@@ -85,7 +87,7 @@ def read_filter(args: Mapping[str, str]) -> Filter:
             abort(400, description="Perioden må højst være tre år. Vælg en kortere periode.")
         abort(400, description="Skriv datoerne som ÅÅÅÅ-MM-DD, fx 2026-03-01.")
     code = (args.get("kommune") or ALL).strip()
-    if len(code) > 32:
+    if code and code != NATIONAL and not CODE.match(code):
         abort(400, description="Ukendt kommunekode.")
     return Filter(period, code or None)
 

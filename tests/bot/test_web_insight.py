@@ -191,6 +191,7 @@ def test_no_questions_loads_no_model(
         ("fra=01-03-2026", "Skriv datoerne som ÅÅÅÅ-MM-DD"),
         ("fra=2026-03-31&til=2026-03-01", "Perioden slutter, før den begynder"),
         ("fra=2020-01-01&til=2026-03-01", "højst være tre år"),
+        ('kommune=01"01', "Ukendt kommunekode"),
     ],
 )
 def test_bad_filters_get_a_danish_400(
