@@ -176,6 +176,13 @@ class QueueItem:
     claimed_by: str | None
 
 
+def _queue_item(h: Handoff) -> QueueItem:
+    return QueueItem(
+        h.id, h.conversation_id, h.created_at, h.municipality, h.department, h.reason,
+        h.summary, list(h.guesses or []), h.status, h.claimed_by,
+    )  # fmt: skip
+
+
 def queue(store: Store, include_claimed: bool = True) -> list[QueueItem]:
     """Open hand-offs, oldest first: waiting ones, then (optionally) those being worked."""
     statuses = ("waiting", "claimed") if include_claimed else ("waiting",)
@@ -185,9 +192,17 @@ def queue(store: Store, include_claimed: bool = True) -> list[QueueItem]:
         )
         return [
             QueueItem(
-                h.id, h.conversation_id, h.created_at, h.municipality, h.department, h.reason,
-                h.summary, list(h.guesses or []), h.status, h.claimed_by,
-            )  # fmt: skip
+                h.id,
+                h.conversation_id,
+                h.created_at,
+                h.municipality,
+                h.department,
+                h.reason,
+                h.summary,
+                list(h.guesses or []),
+                h.status,
+                h.claimed_by,
+            )
             for h in rows
         ]
 

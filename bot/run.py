@@ -70,9 +70,13 @@ def main() -> int:
         wait_until_healthy(health_urls(settings), STARTUP_TIMEOUT_S, {"honcho": proc})
         print(
             f"\nBorgerbot is running (started in {time.monotonic() - started:.1f} s).\n"
-            f"  Chat:    {settings.web_url}\n"
+            f"  Demo site with the chat widget: {settings.web_url}\n"
+            f'  Widget for your site: <script src="{settings.web_url}widget.js" '
+            'data-municipality="0101" defer></script>\n'
+            f"  Console (agents, editors, admins): {settings.web_url}konsol/\n"
             f"  Rasa:    {settings.rasa_url}\n"
             f"  Actions: http://{settings.host}:{settings.actions_port}\n"
+            f"{_first_admin_hint(settings)}"
             "Press Ctrl-C to stop.\n",
             flush=True,
         )
@@ -83,6 +87,26 @@ def main() -> int:
         print(f"start-up failed: {exc}", file=sys.stderr)
         _stop(proc)
         return 1
+
+
+def _first_admin_hint(settings: Settings) -> str:
+    """With no console users yet, say how to create the first admin."""
+    from sqlalchemy import func, select
+
+    from bot.store.db import Store
+    from bot.store.models import User
+
+    store = Store(settings.database_url)
+    try:
+        with store.transaction() as db:
+            if db.scalar(select(func.count()).select_from(User)):
+                return ""
+    finally:
+        store.dispose()
+    return (
+        "  No console users yet. Create the first admin:\n"
+        "    .venv/bin/python -m bot.web create-user --role admin --name 'Your Name' admin\n"
+    )
 
 
 def _stop(proc: subprocess.Popen) -> int:

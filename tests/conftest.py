@@ -35,5 +35,5 @@ def embedder(knowledge_settings: KnowledgeSettings):  # type: ignore[no-untyped-
     return Embedder(resolve_model(knowledge_settings))
 
 
-# The real Rasa, action server and web app (tests/stack.py), shared by integration and browser tests.
+# The real Rasa, action server and web app (tests/stack.py), shared by integration and browser.
 from tests.stack import Stack, stack  # noqa: E402, F401

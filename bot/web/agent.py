@@ -259,4 +259,4 @@ def callback_outcome(callback_id: int) -> ResponseReturnValue:
         except LookupError:
             abort(404)
     flash(f"Opkaldet er registreret: {OUTCOME_LABELS_DA[outcome]}.")
-    return redirect(url_for("agent.callbacks", **request.args))
+    return redirect(url_for("agent.callbacks"))

@@ -111,7 +111,9 @@ def preflight(conversation_id: str | None = None) -> ResponseReturnValue:
 @csrf_exempt
 def chat_message() -> ResponseReturnValue:
     if not _limiter().allow(_client()):
-        return _error("Du har sendt mange beskeder på kort tid. Vent et øjeblik, og prøv igen.", 429)
+        return _error(
+            "Du har sendt mange beskeder på kort tid. Vent et øjeblik, og prøv igen.", 429
+        )
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return _error("Beskeden kunne ikke læses. Prøv at sende den igen.", 400)
@@ -169,9 +171,7 @@ def widget_config() -> ResponseReturnValue:
         "borgerbot.schedules", Schedules.load()
     )
     now = test_clock() or datetime.now(TZ)
-    staffed = schedules.for_municipality(
-        None if municipality == "*" else municipality
-    ).is_open(now)
+    staffed = schedules.for_municipality(None if municipality == "*" else municipality).is_open(now)
     quick = [{"title": "Hvordan får jeg MitID?", "payload": None}]
     if staffed:
         quick.append({"title": "Tal med en medarbejder", "payload": None})

@@ -20,5 +20,7 @@ def script() -> ResponseReturnValue:
 @bp.get("/")
 def demo() -> str:
     """A demo municipal page hosting the widget, as a municipality would embed it."""
-    municipality = request.args.get("kommune") or current_app.config["SETTINGS"].default_municipality
+    municipality = (
+        request.args.get("kommune") or current_app.config["SETTINGS"].default_municipality
+    )
     return render_template("demo.html", municipality=municipality)

@@ -41,7 +41,9 @@ def agent(store: Store, username: str = "anne", role: str = "agent") -> User:
 def queued(store: Store, conversation_id: str = "samtale-1") -> int:
     with store.transaction() as db:
         return int(
-            create_handoff(db, conversation_id, "0101", "requested", [], "borgerservice", "resumé").id
+            create_handoff(
+                db, conversation_id, "0101", "requested", [], "borgerservice", "resumé"
+            ).id
         )
 
 
@@ -84,9 +86,7 @@ def test_only_offered_button_payloads_reach_the_bot(store: Store) -> None:
 
 
 @pytest.mark.parametrize("state", ["waiting", "agent"])
-def test_rasa_is_not_called_while_a_person_holds_the_conversation(
-    store: Store, state: str
-) -> None:
+def test_rasa_is_not_called_while_a_person_holds_the_conversation(store: Store, state: str) -> None:
     bot = RecordingBot()
     conv.citizen_message(store, bot, "samtale-1", "0101", "hej")
     handoff = queued(store)

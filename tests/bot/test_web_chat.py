@@ -6,7 +6,6 @@ import pytest
 from flask.testing import FlaskClient
 
 
-
 @pytest.mark.parametrize(
     ("body", "message"),
     [
