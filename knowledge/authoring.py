@@ -353,6 +353,22 @@ def check_form(form: GuideForm) -> list[Problem]:
     return problems
 
 
+def draft_guide(form: GuideForm) -> Guide:
+    """The form as a Guide even while fields are missing or invalid, for the live preview (the
+    answer paragraph, the sections search would see). Never for saving: see `check_form`."""
+    try:
+        updated = date.fromisoformat(form.updated.strip())
+    except ValueError:
+        updated = date.today()
+    return Guide(
+        slug=form.slug.strip() or "kladde", title=form.title.strip(),
+        category=form.category.strip(), owner=form.owner.strip(),
+        keywords=tuple(form.keyword_list), url=form.url.strip(),
+        municipality=form.municipality.strip() or NATIONAL, updated=updated,
+        body=normalise_body(form.body).strip(), extra=dict(form.extra),
+    )  # fmt: skip
+
+
 def advice(form: GuideForm) -> list[str]:
     """Hints on style (Danish); they never block publishing."""
     hints = []

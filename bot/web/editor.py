@@ -8,7 +8,6 @@ index version on its next search, so no process restarts. The library is `knowle
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import logging
 import threading
@@ -47,11 +46,12 @@ from knowledge.authoring import (
     ValidationFailed,
     advice,
     check_form,
+    draft_guide,
     file_sha,
     parse_key,
     render_html,
 )
-from knowledge.guides import NATIONAL, parse_guide
+from knowledge.guides import NATIONAL
 from knowledge.passages import split_guide
 
 log = logging.getLogger(__name__)
@@ -248,10 +248,7 @@ def _render_form(
 
 
 def _summary(form: GuideForm) -> str:
-    try:
-        return parse_guide(form.to_text()).summary
-    except ValueError:
-        return ""
+    return draft_guide(form).summary
 
 
 def _save(
@@ -395,9 +392,7 @@ def preview() -> ResponseReturnValue:
             abort(400)
         form = replace(form, slug=slug, municipality=municipality)
     summary = _summary(form)
-    sections: list[str] = []
-    with contextlib.suppress(ValueError):
-        sections = [p.section for p in split_guide(parse_guide(form.to_text()))]
+    sections = [p.section for p in split_guide(draft_guide(form))] if form.body.strip() else []
     return {
         "html": render_html(form.body) if form.body.strip() else "",
         "answer": {"title": form.title, "summary": summary, "url": form.url},

@@ -364,7 +364,8 @@ def test_preview_renders_safely_and_reports_problems(editor: Editor) -> None:
     data = response.get_json()
     assert "<script" not in data["html"] and "javascript:" not in data["html"]
     assert "<h2>Trin</h2>" in data["html"]
-    assert data["answer"]["summary"] == ""  # invalid guide: no summary yet
+    assert data["answer"]["summary"] == "Kort svar."  # shown while the guide is still invalid
+    assert data["sections"] == ["Kort svar", "Trin", "Søgeord"]
     fields = {p["field"] for p in data["problems"]}
     assert fields == {"url", "body"}
     assert all(p["message"] and p["label"] for p in data["problems"])
