@@ -1,6 +1,7 @@
 """The Flask web front: citizen widget and API, agent/editor/admin consoles, one blueprint each.
 
-Work in progress (issue #5/#6): the shared contract between blueprints is in bot/web/CONTRACT.md.
+Shared by the blueprints: `auth.roles_required`, CSRF (`csrf.py`), `extensions.get_store` and
+`extensions.get_knowledge`, and the console layout `templates/console/base.html`.
 """
 
 from __future__ import annotations
