@@ -22,13 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.hours import TZ
 from bot.insight.analytics import WEEKDAYS, Analytics, analytics
 from bot.insight.clusters import QueryEmbedder
-from bot.insight.export import (
-    ANALYTICS_HEADER,
-    UNANSWERED_HEADER,
-    analytics_rows,
-    to_csv,
-    unanswered_rows,
-)
+from bot.insight.export import analytics_csv, unanswered_csv
 from bot.insight.period import DEFAULT_DAYS, Period, guide_titles, local, parse_day
 from bot.insight.unanswered import UnansweredReport, cluster_questions, unanswered_questions
 from bot.settings import Settings
@@ -153,7 +147,7 @@ def main(
             titles = guide_titles(Settings.from_env().knowledge.guides_dir)
             result = analytics(store, period, args.municipality, titles)
             if args.csv:
-                sys.stdout.write(to_csv(ANALYTICS_HEADER, analytics_rows(result)))
+                sys.stdout.write(analytics_csv(result))
             else:
                 print_analytics(result, sys.stdout)
             return 0
@@ -162,7 +156,7 @@ def main(
         clusters = cluster_questions(questions, embedder()) if questions else []
         report = UnansweredReport(period, args.municipality, total, clusters)
         if args.csv:
-            sys.stdout.write(to_csv(UNANSWERED_HEADER, unanswered_rows(report)))
+            sys.stdout.write(unanswered_csv(report))
         else:
             print_unanswered(report, sys.stdout)
         return 0

@@ -19,13 +19,8 @@ from flask.typing import ResponseReturnValue
 from bot.hours import TZ
 from bot.insight import charts
 from bot.insight.analytics import WEEKDAYS, Analytics, analytics, municipalities
-from bot.insight.export import (
-    ANALYTICS_HEADER,
-    UNANSWERED_HEADER,
-    analytics_rows,
-    to_csv,
-    unanswered_rows,
-)
+from bot.insight.export import analytics_csv as analytics_csv_text
+from bot.insight.export import unanswered_csv as unanswered_csv_text
 from bot.insight.period import DEFAULT_DAYS, Period, guide_titles, local, parse_day
 from bot.insight.unanswered import (
     REASON_LABELS_DA,
@@ -200,7 +195,7 @@ def unanswered() -> ResponseReturnValue:
 def unanswered_csv() -> ResponseReturnValue:
     f = read_filter(request.args)
     report, _ = _report(f)
-    text = to_csv(UNANSWERED_HEADER, unanswered_rows(report), excel=True)
+    text = unanswered_csv_text(report, excel=True)
     return csv_response(text, f"ubesvarede_{f.slug}")
 
 
@@ -230,5 +225,5 @@ def analytics_page() -> ResponseReturnValue:
 @roles_required("editor", "admin")
 def analytics_csv() -> ResponseReturnValue:
     f = read_filter(request.args)
-    text = to_csv(ANALYTICS_HEADER, analytics_rows(_analytics(f)), excel=True)
+    text = analytics_csv_text(_analytics(f), excel=True)
     return csv_response(text, f"statistik_{f.slug}")

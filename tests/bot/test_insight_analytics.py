@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 
 import pytest
 
 from bot.insight.analytics import Analytics, DayStats, GuideStats, analytics, municipalities
-from bot.insight.export import ANALYTICS_HEADER, analytics_rows, to_csv
+from bot.insight.export import ANALYTICS_HEADER, analytics_csv, analytics_rows, to_csv
 from bot.insight.period import Period, parse_day
 from bot.store import Store
 from tests.bot.insight_seed import FIRST, LAST, seed
@@ -117,6 +119,21 @@ def test_csv_rows(seeded: Store) -> None:
     plain = to_csv(ANALYTICS_HEADER, rows)
     assert plain.startswith("section,item,measure,value\r\n")
     assert "summary,,containment,0.5\r\n" in plain
-    excel = to_csv(ANALYTICS_HEADER, rows, excel=True)
-    assert excel.startswith("\ufeffsection;item;measure;value")
-    assert "summary;;containment;0,5\r\n" in excel
+    assert plain == analytics_csv(analytics(seeded, PERIOD, "0101", TITLES))
+    # the console's download: Danish Excel's separator and decimal comma, Danish names
+    excel = analytics_csv(analytics(seeded, PERIOD, "0101", TITLES), excel=True)
+    assert excel.startswith("\ufeffAfsnit;Emne;Mål;Værdi\r\n")
+    assert "Overblik;;Andel klaret af botten;0,5\r\n" in excel
+    assert "Pr. time;mandag 09;Beskeder fra borgere;3\r\n" in excel
+    assert "Vejledninger;pas-bestil;Titel;Bestil pas\r\n" in excel
+
+
+def test_excel_csv_neutralises_formulas_in_text_but_not_numbers() -> None:
+    rows = [('=HYPERLINK("http://x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "ok", -1.5, -2)]
+    excel = to_csv(("=h", "b", "c", "d", "e", "f", "g", "h", "i"), rows, excel=True)
+    assert excel.splitlines()[0] == "\ufeff'=h;b;c;d;e;f;g;h;i"
+    cells = next(csv.reader(io.StringIO(excel.split("\r\n", 1)[1]), delimiter=";"))
+    assert cells == ["'=HYPERLINK(\"http://x\")", "'+1", "'-2+3", "'@SUM(A1)", "'\tx", "'\rx",
+                     "ok", "-1,5", "-2"]  # fmt: skip
+    plain = to_csv(ANALYTICS_HEADER, [("summary", "", "x", "=1+1")])
+    assert plain.endswith(",=1+1\r\n")  # the scripts' format keeps the text as logged

