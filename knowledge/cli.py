@@ -35,42 +35,68 @@ def _embedder(settings: KnowledgeSettings) -> Embedder:
     return Embedder(resolve_model(settings))
 
 
+def _model_fingerprint(settings: KnowledgeSettings) -> str:
+    """The model's fingerprint without loading it (enough to tell whether the index is current)."""
+    from knowledge.model import model_fingerprint, resolve_model
+
+    return model_fingerprint(resolve_model(settings))
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from knowledge.guides import load_guides
-    from knowledge.index import build_index
+    from knowledge.authoring import GuideError, GuideStore
+    from knowledge.guides import GuideSet, load_guides
+    from knowledge.index import build_index, current_version, index_is_current
 
     settings = _settings()
-    guide_set = load_guides(settings.guides_dir)
-    for error in guide_set.errors:
-        print(f"skipped guide: {error}", file=sys.stderr)
-    if not guide_set.guides:
+    store = GuideStore.from_settings(settings)
+
+    def report_errors(guide_set: GuideSet) -> int:
+        for error in guide_set.errors:
+            print(f"skipped guide: {error}", file=sys.stderr)
+        return 1 if (args.strict and guide_set.errors) else 0
+
+    def no_guides() -> int:
         print(f"no valid guides in {settings.guides_dir}", file=sys.stderr)
         return 1
-    from knowledge.index import current_version, index_is_current
-    from knowledge.model import model_fingerprint, resolve_model
 
-    model = resolve_model(settings)
-    if index_is_current(guide_set.guides, settings.index_dir, model_fingerprint(model)):
+    guide_set = load_guides(settings.guides_dir)
+    if not guide_set.guides:
+        report_errors(guide_set)
+        return no_guides()
+    if index_is_current(guide_set.guides, settings.index_dir, _model_fingerprint(settings)):
         print(
             f"index {current_version(settings.index_dir)} is current: "
             f"{len(guide_set.guides)} guides, nothing to embed"
         )
-        return 1 if (args.strict and guide_set.errors) else 0
+        return report_errors(guide_set)
+    # Load the model (tens of seconds) before taking the lock, so editors are not kept waiting.
     embedder = _embedder(settings)
-    with tqdm(total=None, unit="guide", desc="embedding", disable=args.quiet) as bar:
-        report = build_index(
-            guide_set.guides, settings.index_dir, embedder.embed_passages,
-            model=embedder.model_name, fingerprint=embedder.fingerprint, progress=bar.update,
-        )  # fmt: skip
+    try:
+        # The editor console's lock: the guides are read and the index swapped under it, so an
+        # editor's publish cannot land between the two and be swapped out by an older build.
+        with store.lock():
+            guide_set = load_guides(settings.guides_dir)
+            status = report_errors(guide_set)
+            if not guide_set.guides:
+                return no_guides()
+            with tqdm(total=None, unit="guide", desc="embedding", disable=args.quiet) as bar:
+                report = build_index(
+                    guide_set.guides, settings.index_dir, embedder.embed_passages,
+                    model=embedder.model_name, fingerprint=embedder.fingerprint,
+                    progress=bar.update,
+                )  # fmt: skip
+    except GuideError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     state = "built" if report.changed else "is current"
     print(
         f"index {report.version} {state}: {report.guides} guides, {report.passages} passages, "
         f"{report.embedded_guides} embedded, {report.reused_guides} reused, "
         f"{report.seconds:.1f} s"
     )
-    return 1 if (args.strict and guide_set.errors) else 0
+    return status
 
 
 def _load_kb(settings: KnowledgeSettings) -> KnowledgeBase:
