@@ -142,8 +142,8 @@ def _previous_vectors(index_dir: Path, fingerprint: str) -> dict[str, np.ndarray
     """Vectors of the current version by guide content hash, if made by the same model."""
     try:
         old = load_index(index_dir)
-    except (IndexNotBuilt, OSError, ValueError, KeyError):
-        return {}
+    except (IndexNotBuilt, OSError, ValueError, KeyError, RuntimeError):  # faiss: RuntimeError
+        return {}  # a broken live version is rebuilt from scratch, not a reason to fail
     if old.model_fingerprint != fingerprint:
         return {}
     return {

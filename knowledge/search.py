@@ -13,6 +13,7 @@ The decision thresholds and the lexical weight come from `calibration.json` (see
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,6 +33,9 @@ Mode = Literal["hybrid", "dense", "lexical"]
 Decision = Literal["answer", "clarify", "fallback"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
 TOP_K = 5
+RETRY_MIN_S, RETRY_MAX_S = 2.0, 120.0  # backoff for an index version that fails to load
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -210,8 +214,10 @@ class Searcher:
 class KnowledgeBase:
     """The model loaded once, and the newest index version, reloaded when a build swaps it in.
 
-    `search` checks the `current` link (one readlink) and reloads outside the request path of
-    other threads; a search in flight keeps the version it started with.
+    `search` checks the `current` link (one readlink). The first thread to see a new version
+    loads it, outside the lock, while the others go on searching the version they have; the swap
+    is one assignment under the lock. A version that fails to load (another model, a broken
+    manifest) is logged and retried with backoff, and the old version keeps answering meanwhile.
     """
 
     def __init__(
@@ -222,6 +228,10 @@ class KnowledgeBase:
         self.calibration = calibration or Calibration.load()
         self._lock = threading.Lock()
         self._searcher = Searcher(load_index(index_dir), embedder, self.calibration)
+        self._loading = False
+        self._failed: str | None = None  # the version that last failed to load
+        self._backoff = 0.0
+        self._retry_at = 0.0
 
     @classmethod
     def from_settings(cls, settings: KnowledgeSettings) -> KnowledgeBase:
@@ -240,13 +250,41 @@ class KnowledgeBase:
 
     def refresh(self) -> bool:
         """Load a newer index version if one was swapped in; True if it did."""
-        if current_version(self.index_dir) in (None, self._searcher.index.version):
+        target = current_version(self.index_dir)
+        if target is None or target == self._searcher.index.version:
             return False
         with self._lock:
-            if current_version(self.index_dir) == self._searcher.index.version:
+            if self._loading or target == self._searcher.index.version:
+                return False  # another thread is loading it, or just has
+            if target == self._failed and time.monotonic() < self._retry_at:
                 return False
-            self._searcher = Searcher(load_index(self.index_dir), self.embedder, self.calibration)
-            return True
+            self._loading = True
+        try:
+            searcher = Searcher(load_index(self.index_dir), self.embedder, self.calibration)
+        except Exception as exc:
+            self._failed_to_load(target, exc)
+            return False
+        except BaseException:
+            self._loading = False
+            raise
+        with self._lock:
+            self._loading = False
+            self._failed, self._backoff = None, 0.0
+            self._searcher = searcher
+        log.info("index version %s loaded", searcher.index.version)
+        return True
+
+    def _failed_to_load(self, version: str, exc: Exception) -> None:
+        with self._lock:
+            self._loading = False
+            again = version == self._failed
+            self._backoff = min(RETRY_MAX_S, self._backoff * 2) if again else RETRY_MIN_S
+            self._failed, self._retry_at = version, time.monotonic() + self._backoff
+            backoff = self._backoff
+        log.error(
+            "cannot load index version %s (%s: %s); still searching version %s, retrying in "
+            "%.0f s", version, type(exc).__name__, exc, self._searcher.index.version, backoff,
+        )  # fmt: skip
 
     def search(
         self, question: str, municipality: str | None = None, mode: Mode = "hybrid"
