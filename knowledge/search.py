@@ -13,6 +13,7 @@ The decision thresholds and the lexical weight come from `calibration.json` (see
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -290,3 +291,19 @@ class KnowledgeBase:
         self, question: str, municipality: str | None = None, mode: Mode = "hybrid"
     ) -> SearchResult:
         return self.searcher.search(question, municipality, mode)
+
+    def reply(
+        self, question: str, municipality: str | None = None, *, confident_only: bool = False
+    ) -> SearchResult:
+        """The search and decision the assistant replies to a citizen with. The answer action
+        and the editor's "Prøv et spørgsmål" both call this, so the editor sees the bot's verdict.
+
+        `municipality`: the widget's code; None, "" or "*" for the national guides only.
+        `confident_only`: the message was not taken for a question (the NLU's out_of_scope or
+        nlu_fallback): only a confident match is answered, and "Mente du …?" becomes fallback.
+        """
+        code = None if municipality in (None, "", NATIONAL) else municipality
+        result = self.search(question, code)
+        if confident_only and result.decision == "clarify":
+            return dataclasses.replace(result, decision="fallback", candidates=[])
+        return result

@@ -1,5 +1,6 @@
 """Editor console: guides listed, written, previewed, published, unpublished, their versions and
-restore, and "Prøv et spørgsmål" over the same search the assistant uses.
+restore, and "Prøv et spørgsmål" through `KnowledgeBase.reply`, the search and decision the answer
+action replies with.
 
 Publishing writes the guide file and rebuilds the index incrementally in this process (the model
 is loaded once per process, on first need); the action server's KnowledgeBase moves to the new
@@ -488,7 +489,7 @@ def try_question() -> ResponseReturnValue:
     if question:
         try:
             kb = get_knowledge()
-            result = kb.search(question, municipality)  # the assistant's own code path
+            result = kb.reply(question, municipality)  # the function the answer action calls
             version_id = kb.version
         except Exception:
             log.exception("try-a-question search failed")

@@ -405,6 +405,28 @@ def test_try_a_question_shows_decision_ranking_scores_and_passage(editor: Editor
     assert "I København" in html
 
 
+def test_try_uses_the_function_the_answer_action_decides_with(
+    editor: Editor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[Any, ...]] = []
+    real = KnowledgeBase.reply
+
+    def spy(self: KnowledgeBase, question: str, municipality: str | None = None,
+            **kw: Any) -> Any:  # fmt: skip
+        calls.append((question, municipality, kw))
+        return real(self, question, municipality, **kw)
+
+    monkeypatch.setattr(KnowledgeBase, "reply", spy)
+    html = page(
+        editor.client.get(BASE + "/proev?spoergsmaal=Hvordan+bestiller+jeg+pas&kommune=0101")
+    )
+    assert calls == [("Hvordan bestiller jeg pas", "0101", {})]
+    expected = editor.kb.reply("Hvordan bestiller jeg pas", "0101")
+    label = {"answer": "Svarer", "clarify": "Spørger «Mente du …?»", "fallback": "Intet sikkert"}
+    assert label[expected.decision] in html
+    assert "Det er den vejledningssøgning, som assistenten selv bruger" in html
+
+
 def test_try_page_without_question_has_just_the_form(editor: Editor) -> None:
     html = page(editor.client.get(BASE + "/proev"))
     assert '<label for="q">Spørgsmål</label>' in html and "Beslutning:" not in html

@@ -1,4 +1,5 @@
-"""KnowledgeBase following index swaps when a new version cannot be loaded, and under threads.
+"""KnowledgeBase: following index swaps (a new version that cannot be loaded, threads), and
+`reply`, the decision the assistant replies with.
 
 Over the fixture guides with the hashed stand-in embedder: what is tested is which version
 answers, not how well."""
@@ -17,7 +18,7 @@ import numpy as np
 import pytest
 
 import knowledge.search
-from knowledge.calibration import Calibration
+from knowledge.calibration import Calibration, ModeCalibration
 from knowledge.guides import GuideSet
 from knowledge.index import CURRENT, build_index, current_version
 from knowledge.search import RETRY_MIN_S, KnowledgeBase
@@ -153,3 +154,43 @@ def test_other_threads_keep_searching_while_a_new_version_loads(
     release.set()
     loader.join(timeout=10)
     assert kb.version == second and "mitid-spaer" not in slugs(kb)
+
+
+def test_reply_is_the_search_with_the_widgets_municipality(
+    fixture_guide_set: GuideSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index_dir = tmp_path / "index"
+    build(fixture_guide_set, index_dir)
+    kb = KnowledgeBase(index_dir, FakeEmbedder(), Calibration())  # type: ignore[arg-type]
+    question = "Hvornår bliver storskrald hentet?"
+    national = kb.search(question, None)
+    for code in (None, "", "*"):
+        r = kb.reply(question, code)
+        assert (r.decision, [h.url for h in r.results]) == (
+            national.decision, [h.url for h in national.results]
+        )  # fmt: skip
+    overlay = kb.reply(question, "0101")
+    assert "https://www.kk.dk/storskrald" in [h.url for h in overlay.results]
+
+
+def test_reply_for_a_message_not_taken_for_a_question_answers_only_when_sure(
+    fixture_guide_set: GuideSet, tmp_path: Path
+) -> None:
+    index_dir = tmp_path / "index"
+    build(fixture_guide_set, index_dir)
+    strict = {"answer_score": 3.0, "answer_margin": 1.0, "clarify_score": 2.0,
+              "clarify_window": 0.5}  # fmt: skip
+
+    def kb_with(**cal: float) -> KnowledgeBase:
+        modes = {m: ModeCalibration(**{**strict, **cal}) for m in ("hybrid", "dense", "lexical")}
+        calibration = Calibration(modes=dict(modes))
+        return KnowledgeBase(index_dir, FakeEmbedder(), calibration)  # type: ignore[arg-type]
+
+    asks = kb_with(answer_score=99.0, clarify_score=-99.0)  # never sure, always asks
+    question = "Hvordan spærrer jeg mit MitID?"
+    assert asks.reply(question).decision == "clarify"
+    unsure = asks.reply(question, confident_only=True)
+    assert (unsure.decision, unsure.candidates) == ("fallback", [])
+    assert unsure.results == asks.reply(question).results  # the ranking is still shown
+    sure = kb_with(answer_score=-99.0, answer_margin=-99.0)
+    assert sure.reply(question, confident_only=True).decision == "answer"
