@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# Execution option of the read-only engine: its transactions start with a deferred BEGIN.
+READ_ONLY_OPTION = "borgerbot_read_only"
 
 
 class StoreUnavailable(RuntimeError):
@@ -45,7 +47,12 @@ def _sqlite_on_begin(conn: Connection) -> None:
     # IMMEDIATE takes the write lock up front, so a transaction that reads and then writes
     # (next message seq, first free callback seat) waits in busy_timeout instead of failing at once
     # with "database is locked" when SQLite cannot upgrade a stale read snapshot.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Read-only transactions (polls, login checks) take a plain deferred BEGIN: in WAL mode they
+    # read a snapshot at once instead of queueing behind every writer.
+    if conn.get_execution_options().get(READ_ONLY_OPTION):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -87,6 +94,10 @@ class Store:
             self.engine.dispose()
             raise StoreUnavailable(f"cannot connect to the database {safe}: {err}") from err
         self.sessions = session_factory(self.engine)
+        # Same pool and connections; only the BEGIN differs (see _sqlite_on_begin).
+        self.read_sessions = session_factory(
+            self.engine.execution_options(**{READ_ONLY_OPTION: True})
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
@@ -94,6 +105,11 @@ class Store:
 
     def transaction(self) -> AbstractContextManager[Session]:
         return transaction(self.sessions)
+
+    def read(self) -> AbstractContextManager[Session]:
+        """A transaction for reading only. On SQLite it does not wait for writers; do not write
+        in it (a write there could fail with "database is locked" instead of waiting)."""
+        return transaction(self.read_sessions)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -102,6 +102,8 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("conversation_id", "seq"),
         CheckConstraint(one_of("sender", SENDERS), name="sender"),
+        # A retried POST carries the same client id: the database refuses a second copy.
+        Index("uq_messages_conversation_id_client_id", "conversation_id", "client_id", unique=True),
     )
 
     id = Column(Integer, primary_key=True)
@@ -113,6 +115,8 @@ class Message(Base):
     text = Column(Text, nullable=False)
     buttons = Column(JSON)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    client_id = Column(String(64))  # the widget's id for a citizen message (idempotent retries)
+    author = Column(String(200))  # an agent message's writer, as the citizen sees them (first name)
 
 
 class Handoff(Base):
@@ -146,6 +150,8 @@ class Handoff(Base):
     claimed_at = Column(UTCDateTime)
     closed_at = Column(UTCDateTime)
     close_reason = Column(Text)
+    # When the citizen was told that nobody has taken the chat yet (once per hand-off).
+    overdue_notified_at = Column(UTCDateTime)
 
 
 class Callback(Base):
@@ -206,6 +212,8 @@ class User(Base):
     role = Column(String(16), nullable=False)
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    # Last poll of the console's queue or a conversation: who is at work right now.
+    last_seen_at = Column(UTCDateTime)
 
 
 QuestionDecision = Literal["answer", "clarify", "fallback"]

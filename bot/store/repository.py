@@ -18,9 +18,25 @@ from bot.store.models import SENDERS, Conversation, Feedback, Message, Sender, u
 SEQ_ATTEMPTS = 5
 
 
-def ensure_conversation(session: Session, id: str, municipality: str) -> Conversation:
-    """The conversation with this Rasa sender id, created in state 'bot' if it is new."""
-    conversation = session.get(Conversation, id)
+def ensure_conversation(
+    session: Session, id: str, municipality: str, *, lock: bool = False
+) -> Conversation:
+    """The conversation with this Rasa sender id, created in state 'bot' if it is new.
+
+    `lock=True` reads the row FOR UPDATE (PostgreSQL; SQLite's write transaction already holds
+    the database): a decision on its state then cannot interleave with a hand-off, claim or
+    withdrawal committing meanwhile. Everything that changes who holds a conversation locks it
+    first, so those writers always lock in the same order (conversation, then hand-off).
+    """
+    if lock:
+        conversation = session.scalar(
+            select(Conversation)
+            .where(Conversation.id == id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    else:
+        conversation = session.get(Conversation, id)
     if conversation is not None:
         return conversation
     try:
@@ -41,8 +57,15 @@ def append_message(
     sender: Sender,
     text: str,
     buttons: list[dict[str, Any]] | None = None,
+    *,
+    client_id: str | None = None,
+    author: str | None = None,
 ) -> Message:
-    """Store a message (CPR numbers masked) as the conversation's next one in order."""
+    """Store a message (CPR numbers masked) as the conversation's next one in order.
+
+    `client_id`: the widget's id for a citizen message (unique per conversation); `author`: the
+    first name of the agent who wrote it.
+    """
     if sender not in SENDERS:
         raise ValueError(f"unknown sender {sender!r}")
     # Touching the conversation first also locks its row on PostgreSQL, which serialises writers
@@ -65,14 +88,26 @@ def append_message(
             sender=sender,
             text=masked,
             buttons=buttons,
+            client_id=client_id,
+            author=author,
         )
         try:
             with session.begin_nested():
                 session.add(message)
             return message
         except IntegrityError:
-            if attempt == SEQ_ATTEMPTS:
-                raise  # not a seq race after all, or an unusually busy conversation
+            if attempt == SEQ_ATTEMPTS or (
+                client_id is not None and find_by_client_id(session, conversation_id, client_id)
+            ):
+                raise  # a duplicate client id, or not a seq race after all
+
+
+def find_by_client_id(session: Session, conversation_id: str, client_id: str) -> Message | None:
+    return session.scalar(
+        select(Message).where(
+            Message.conversation_id == conversation_id, Message.client_id == client_id
+        )
+    )
 
 
 def transcript(session: Session, conversation_id: str) -> list[Message]:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from bot.store.models import ROLES, Role, User
+from bot.store.models import ROLES, Role, User, utcnow
 
+# Roles that answer chats; their console polls count as presence.
+CHAT_ROLES = ("agent", "admin")
+# A poll writes the timestamp at most this often: presence needs seconds, not every poll.
+SEEN_WRITE_INTERVAL = timedelta(seconds=15)
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
 # Checked against when the user is unknown, so a wrong username costs as long as a wrong password.
@@ -81,3 +86,34 @@ def first_name(user: User) -> str:
     """What the citizen sees: 'Du skriver nu med Anne fra Borgerservice'."""
     parts = user.display_name.split()
     return parts[0] if parts else user.username
+
+
+def seen_is_stale(user: User, now: datetime | None = None) -> bool:
+    """Whether `user.last_seen_at` (as loaded) is old enough to be written again."""
+    now = now or utcnow()
+    return user.last_seen_at is None or now - user.last_seen_at >= SEEN_WRITE_INTERVAL
+
+
+def mark_seen(session: Session, user_id: int, now: datetime | None = None) -> None:
+    session.execute(update(User).where(User.id == user_id).values(last_seen_at=now or utcnow()))
+
+
+def clear_seen(session: Session, user_id: int) -> None:
+    """On logout: the agent is gone now, not in a couple of minutes."""
+    session.execute(update(User).where(User.id == user_id).values(last_seen_at=None))
+
+
+def chat_users_seen_since(session: Session, since: datetime) -> int:
+    """Active agents and admins whose console polled at or after `since`."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(
+                User.active.is_(True),
+                User.role.in_(CHAT_ROLES),
+                User.last_seen_at >= since,
+            )
+        )
+        or 0
+    )

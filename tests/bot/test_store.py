@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -8,6 +10,7 @@ from threading import Barrier
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -15,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from bot.store import Store, StoreUnavailable, make_engine, transaction
 from bot.store.__main__ import main as store_cli
-from bot.store.migrate import current_revision, head_revision, upgrade
+from bot.store.migrate import alembic_config, current_revision, head_revision, upgrade
 from bot.store.models import Conversation, metadata
 from bot.store.repository import append_message, ensure_conversation, record_feedback, transcript
 
@@ -165,3 +168,54 @@ def test_record_feedback_creates_the_conversation(store: Store) -> None:
     assert feedback.id is not None and feedback.helpful is False
     with store.transaction() as s:
         assert s.get(Conversation, "new").municipality == "0101"
+
+
+def test_a_read_does_not_queue_behind_a_writer_on_sqlite(store: Store) -> None:
+    """Polls and login checks read in a deferred transaction: while a writer holds SQLite's
+    write lock (e.g. a callback booking), they read the last committed state at once instead of
+    waiting out busy_timeout (5 s) behind it."""
+    with store.transaction() as s:
+        ensure_conversation(s, "abc", "0101")
+        append_message(s, "abc", "citizen", "hej")
+    writing, done = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with store.transaction() as s:
+            append_message(s, "abc", "bot", "svar")
+            writing.set()
+            done.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert writing.wait(5)
+        started = time.monotonic()
+        with store.read() as s:
+            seen = [m.text for m in transcript(s, "abc")]
+        elapsed = time.monotonic() - started
+    finally:
+        done.set()
+        thread.join()
+    assert seen == ["hej"]  # the committed state, not the writer's pending message
+    assert elapsed < 1.0, f"the read waited {elapsed:.1f} s for the writer"
+    with store.read() as s:
+        assert [m.text for m in transcript(s, "abc")] == ["hej", "svar"]
+
+
+def test_migration_0004_downgrades_and_upgrades_again(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    upgrade(url)
+    command.downgrade(alembic_config(url), "0003")
+    engine = make_engine(url)
+    try:
+        assert "client_id" not in [c["name"] for c in inspect(engine).get_columns("messages")]
+        # The partial unique index of open hand-offs survives (no table copy).
+        with engine.connect() as conn:
+            sql = conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'uq_handoffs_open_conversation'"
+            ).scalar()
+        assert "WHERE" in sql
+    finally:
+        engine.dispose()
+    upgrade(url)
+    assert current_revision(url) == head_revision()
