@@ -1,4 +1,8 @@
-"""Hand the chat to an agent when agents are on duty; otherwise offer a callback."""
+"""Hand the chat to an agent when agents are on duty; otherwise offer a callback.
+
+On duty = the schedule is open and an agent's console is open (bot.handoff): in opening hours
+with nobody logged in the citizen is offered a callback instead of a queue nobody reads.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,13 @@ from actions.constants import (
 from actions.metadata import municipality_of, now_for
 from actions.services import services
 from bot import questions
-from bot.handoff import build_summary, create_handoff, decide_escalation, department_for
+from bot.handoff import (
+    agents_present,
+    build_summary,
+    create_handoff,
+    decide_escalation,
+    department_for,
+)
 from bot.hours import format_when_da
 from bot.store.cpr import mask_cpr
 from bot.store.db import transaction
@@ -30,6 +40,9 @@ HANDED_OFF = (
     "Jeg giver din samtale videre til en medarbejder. Bliv her i chatten – du får svar her, "
     "så snart en medarbejder er ledig."
 )
+NO_AGENT_FREE = "Der er ingen ledige medarbejdere i chatten lige nu."
+CLOSED = "Der er ingen medarbejdere i chatten lige nu."
+CALLBACK_QUESTION = "Vil du have, at en medarbejder ringer dig op?"
 CALLBACK_BUTTONS = [
     {"title": "Ja, ring mig op", "payload": "/request_callback"},
     {"title": "Nej tak", "payload": "/deny"},
@@ -66,7 +79,9 @@ def escalate(
     municipality = municipality_of(tracker)
     now = now_for(tracker)
     guesses = guesses if guesses is not None else (tracker.get_slot(SLOT_GUESSES) or [])
-    decision = decide_escalation(svc.schedules, municipality, now)
+    with svc.store.read() as session:
+        present = agents_present(session, svc.settings.agent_presence_s)
+    decision = decide_escalation(svc.schedules, municipality, now, agents_present=present)
     if decision.kind == "handoff":
         department = tracker.get_slot(SLOT_DEPARTMENT) or department_for(guesses)
         with transaction(svc.store.sessions) as session:
@@ -78,15 +93,14 @@ def escalate(
         dispatcher.utter_message(text=HANDED_OFF)
         return [SlotSet(SLOT_CALLBACK_OFFERED, False)]
     questions.mark_escalation(svc, tracker.sender_id, reason, "callback")
-    back = (
-        f" Vi er tilbage {format_when_da(decision.next_opening, now)}."
-        if decision.next_opening else ""
-    )  # fmt: skip
-    dispatcher.utter_message(
-        text=f"Der er ingen medarbejdere i chatten lige nu.{back} "
-        "Vil du have, at en medarbejder ringer dig op?",
-        buttons=CALLBACK_BUTTONS,
-    )
+    if decision.in_hours:
+        # Open by the schedule, but nobody has the console open.
+        status = NO_AGENT_FREE
+    elif decision.next_opening:
+        status = f"{CLOSED} Vi er tilbage {format_when_da(decision.next_opening, now)}."
+    else:
+        status = CLOSED
+    dispatcher.utter_message(text=f"{status} {CALLBACK_QUESTION}", buttons=CALLBACK_BUTTONS)
     return [SlotSet(SLOT_CALLBACK_OFFERED, True)]
 
 

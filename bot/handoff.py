@@ -1,14 +1,19 @@
 """Escalation to a person: live chat while agents are on duty, a callback otherwise.
 
-Pure decisions (`decide_escalation`, `build_summary`, `department_for`) plus `create_handoff`,
-which records the hand-off for the agent console.
+"On duty" means both: the schedule is open (bot/schedule.yml) and at least one active agent or
+admin has the console open (its queue or a conversation polled within the presence window).
+Opening hours alone would queue citizens in hours when nobody is logged in, and they would wait
+for ever.
+
+Pure decisions (`decide_escalation`, `build_summary`, `department_for`) plus `agents_present`
+and `create_handoff`, which records the hand-off for the agent console.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from sqlalchemy import select
@@ -17,8 +22,15 @@ from sqlalchemy.orm import Session
 
 from bot.hours import Schedules
 from bot.store.cpr import mask_cpr
-from bot.store.models import HANDOFF_REASONS, OPEN_HANDOFF_STATUSES, Handoff, HandoffReason
+from bot.store.models import (
+    HANDOFF_REASONS,
+    OPEN_HANDOFF_STATUSES,
+    Handoff,
+    HandoffReason,
+    utcnow,
+)
 from bot.store.repository import ensure_conversation
+from bot.store.users import chat_users_seen_since
 
 if TYPE_CHECKING:
     from knowledge.search import Hit
@@ -38,12 +50,29 @@ class MessageLike(Protocol):
 class Escalation:
     kind: Literal["handoff", "callback"]
     next_opening: datetime | None  # when agents are next on duty (None if not within two weeks)
+    in_hours: bool  # the schedule is open: a callback then means nobody is logged in
 
 
-def decide_escalation(schedules: Schedules, municipality: str | None, now: datetime) -> Escalation:
+def agents_present(session: Session, window_s: float, now: datetime | None = None) -> bool:
+    """Whether an active agent or admin has polled the console within the last `window_s`.
+
+    Real time, never a test clock: it is compared with real poll timestamps."""
+    return chat_users_seen_since(session, (now or utcnow()) - timedelta(seconds=window_s)) > 0
+
+
+def on_duty(
+    schedules: Schedules, municipality: str | None, now: datetime, *, agents_present: bool
+) -> bool:
+    return agents_present and schedules.for_municipality(municipality).is_open(now)
+
+
+def decide_escalation(
+    schedules: Schedules, municipality: str | None, now: datetime, *, agents_present: bool
+) -> Escalation:
     schedule = schedules.for_municipality(municipality)
-    kind: Literal["handoff", "callback"] = "handoff" if schedule.is_open(now) else "callback"
-    return Escalation(kind=kind, next_opening=schedule.next_opening(now))
+    in_hours = schedule.is_open(now)
+    kind: Literal["handoff", "callback"] = "handoff" if in_hours and agents_present else "callback"
+    return Escalation(kind=kind, next_opening=schedule.next_opening(now), in_hours=in_hours)
 
 
 # A guess is a knowledge.search.Hit or its stored form {"slug", "title", "score"} (plus "owner"
@@ -127,7 +156,8 @@ def create_handoff(
     """Queue the conversation for an agent; returns the open hand-off if there already is one."""
     if reason not in HANDOFF_REASONS:
         raise ValueError(f"unknown hand-off reason {reason!r}")
-    conversation = ensure_conversation(session, conversation_id, municipality)
+    # Locked first, like every change of who holds the conversation (see ensure_conversation).
+    conversation = ensure_conversation(session, conversation_id, municipality, lock=True)
     existing = open_handoff(session, conversation_id)
     if existing is not None:
         return existing

@@ -26,6 +26,14 @@ class Settings:
     database_url: str = ""
     secret_key: str = field(default="", repr=False)
     default_municipality: str = "*"
+    # Live chat only while an agent's console has polled within this many seconds.
+    agent_presence_s: int = 120
+    # A hand-off nobody has taken after this many seconds: the citizen is offered a callback.
+    handoff_wait_s: int = 600
+    # Reverse proxies in front of the web app that append to X-Forwarded-For (0: none).
+    trusted_proxies: int = 0
+    # Served over https: the console's session cookie is sent over https only.
+    https: bool = False
 
     @property
     def data_dir(self) -> Path:
@@ -65,4 +73,8 @@ class Settings:
             ),
             secret_key=environ.get("BORGERBOT_SECRET_KEY", ""),
             default_municipality=environ.get("BORGERBOT_MUNICIPALITY", "*"),
+            agent_presence_s=int(environ.get("BORGERBOT_AGENT_PRESENCE_S", "120")),
+            handoff_wait_s=int(environ.get("BORGERBOT_HANDOFF_WAIT_S", "600")),
+            trusted_proxies=int(environ.get("BORGERBOT_TRUSTED_PROXIES", "0") or "0"),
+            https=environ.get("BORGERBOT_HTTPS", "").lower() in ("1", "true", "yes"),
         )

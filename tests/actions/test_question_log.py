@@ -23,6 +23,7 @@ from bot.hours import Schedules
 from bot.store import Store
 from bot.store.migrate import upgrade
 from bot.store.models import Handoff, Question
+from bot.store.users import create_user, mark_seen
 from knowledge.search import Decision, Hit, SearchResult
 
 IN_HOURS = "2026-11-23T11:00:00+01:00"  # a Monday: agents on duty
@@ -71,8 +72,10 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def svc(store: Store, monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
-    fake = SimpleNamespace(knowledge=FakeKnowledge(TABLE), store=store,
-                           schedules=Schedules.load())  # fmt: skip
+    fake = SimpleNamespace(knowledge=FakeKnowledge(TABLE), store=store, schedules=Schedules.load(),
+                           settings=SimpleNamespace(agent_presence_s=120))  # fmt: skip
+    with store.transaction() as s:  # an agent with the console open: hand-offs in hours
+        mark_seen(s, create_user(s, "vagt", "Vagt Hansen", "x" * 12, "agent").id)
     for module in (actions.answer, actions.escalate, actions.feedback):
         monkeypatch.setattr(module, "services", lambda: fake)
     monkeypatch.setenv("BORGERBOT_ALLOW_CLOCK_OVERRIDE", "1")
