@@ -4,10 +4,15 @@ Every citizen message is stored first, then routed by the conversation's state:
 `bot` and `closed` → forwarded to Rasa (a closed conversation reopens with the bot); `waiting`
 (queued for an agent) and `agent` → only stored, the agent reads it in the console and Rasa is
 not called. Bot, agent and system messages are stored in the same ordered log, once each; the
-widget and the console read that log after a sequence number.
+widget and the console read that log after a sequence number, and every answer to a client
+starts right after the last sequence number it has, so nothing stored meanwhile is skipped.
 
-The agent side (claim, reply, hand back, close) lives here too, so the rules of who may write
-when sit in one module.
+A citizen waiting in the queue may withdraw and ask for a callback instead (`CALLBACK_INSTEAD`);
+one who has waited longer than the configured time is told so once, on their next poll.
+
+The agent side (claim, reply, take over, hand back, close) lives here too, so the rules of who
+may write when sit in one module. Every change of who holds a conversation locks the
+conversation row first, then touches the hand-off: one lock order, no deadlocks on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -22,13 +28,22 @@ from sqlalchemy.orm import Session
 
 from bot.store.db import Store
 from bot.store.models import Conversation, Handoff, Message, User, utcnow
-from bot.store.repository import append_message, ensure_conversation
+from bot.store.repository import append_message, ensure_conversation, find_by_client_id
 from bot.store.users import first_name
 
 log = logging.getLogger(__name__)
 
 TEAM_NAME = "Borgerservice"
 BOT_STATES = ("bot", "closed")
+# The widget's "Bestil et opkald i stedet" while queued: the waiting hand-off is withdrawn and
+# this payload goes to Rasa, whose rule "ask for a callback" starts the callback form.
+CALLBACK_INSTEAD = "/request_callback"
+CALLBACK_INSTEAD_TITLE = "Bestil et opkald i stedet"
+WITHDRAWN_REASON = "Borgeren bestilte et opkald i stedet"
+OVERDUE_NOTICE = (
+    "Der er desværre stadig ingen medarbejder, der har kunnet tage din samtale. Du kan blive i "
+    f"køen, eller du kan trykke på »{CALLBACK_INSTEAD_TITLE}«, så ringer en medarbejder dig op."
+)
 
 
 @dataclass(frozen=True)
@@ -46,10 +61,15 @@ class StoredMessage:
     text: str
     buttons: list[dict[str, str]]
     created_at: str
+    author: str | None = None  # an agent message's writer (first name)
+    client_id: str | None = None  # the widget's id of a citizen message
 
     @classmethod
     def of(cls, m: Message) -> StoredMessage:
-        return cls(m.seq, m.sender, m.text, list(m.buttons or []), m.created_at.isoformat())
+        return cls(
+            m.seq, m.sender, m.text, list(m.buttons or []), m.created_at.isoformat(),
+            m.author, m.client_id,
+        )  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -58,6 +78,8 @@ class StoredMessage:
             "text": self.text,
             "buttons": self.buttons,
             "created_at": self.created_at,
+            "author": self.author,
+            "client_id": self.client_id,
         }
 
 
@@ -110,10 +132,87 @@ def _view(session: Session, conversation: Conversation, after: int) -> Conversat
     )
 
 
-def messages_after(store: Store, conversation_id: str, after: int) -> ConversationView | None:
+def _since(after: int | None, own_seq: int) -> int:
+    """Where an answer to a client starts: after the client's last seq, and never after the
+    message it just sent (which it must see stored)."""
+    return own_seq - 1 if after is None else max(0, min(after, own_seq - 1))
+
+
+def _overdue_handoff(session: Session, conversation_id: str, cutoff: datetime) -> Handoff | None:
+    return session.scalar(
+        select(Handoff).where(
+            Handoff.conversation_id == conversation_id,
+            Handoff.status == "waiting",
+            Handoff.overdue_notified_at.is_(None),
+            Handoff.created_at <= cutoff,
+        )
+    )
+
+
+def notify_if_overdue(
+    store: Store, conversation_id: str, wait_s: float, now: datetime | None = None
+) -> bool:
+    """Tell a citizen whose hand-off nobody has taken within `wait_s` that they may ask for a
+    callback instead; once per hand-off (the conditional update wins once). True if told now."""
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=wait_s)
     with store.transaction() as db:
+        _lock_conversation(db, conversation_id)
+        told = db.execute(
+            update(Handoff)
+            .where(
+                Handoff.conversation_id == conversation_id,
+                Handoff.status == "waiting",
+                Handoff.overdue_notified_at.is_(None),
+                Handoff.created_at <= cutoff,
+            )
+            .values(overdue_notified_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if told == 1:
+            append_message(db, conversation_id, "system", OVERDUE_NOTICE)
+        return bool(told == 1)
+
+
+def messages_after(
+    store: Store,
+    conversation_id: str,
+    after: int,
+    *,
+    handoff_wait_s: float | None = None,
+    now: datetime | None = None,
+) -> ConversationView | None:
+    """The citizen's poll: read-only, except for the one-time notice of a long wait."""
+    with store.read() as db:
         conversation = db.get(Conversation, conversation_id)
-        return None if conversation is None else _view(db, conversation, after)
+        if conversation is None:
+            return None
+        cutoff = (now or utcnow()) - timedelta(seconds=handoff_wait_s or 0)
+        if (
+            handoff_wait_s is None
+            or conversation.state != "waiting"
+            or _overdue_handoff(db, conversation_id, cutoff) is None
+        ):
+            return _view(db, conversation, after)
+    assert handoff_wait_s is not None
+    notify_if_overdue(store, conversation_id, handoff_wait_s, now)
+    with store.read() as db:
+        conversation = db.get(Conversation, conversation_id)
+        return _view(db, conversation, after)
+
+
+def _withdraw(session: Session, conversation_id: str) -> bool:
+    """Close the conversation's hand-off if nobody has claimed it; the conditional update makes
+    this and an agent's claim mutually exclusive."""
+    return bool(
+        session.execute(
+            update(Handoff)
+            .where(Handoff.conversation_id == conversation_id, Handoff.status == "waiting")
+            .values(status="closed", closed_at=utcnow(), close_reason=WITHDRAWN_REASON)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
 
 
 def citizen_message(
@@ -123,40 +222,63 @@ def citizen_message(
     municipality: str,
     text: str,
     payload: str | None = None,
+    *,
+    after: int | None = None,
+    client_id: str | None = None,
 ) -> ConversationView:
-    """Store the citizen's message and route it; returns everything stored after it.
+    """Store the citizen's message and route it; returns every message after `after`.
 
     `text` is what the citizen wrote or the title of the button pressed; `payload` the button's
-    payload, accepted only if the bot offered that button. Free text never reaches Rasa as an
-    intent command ("/intent"), so a citizen cannot steer the dialogue past the NLU.
+    payload, accepted only if the bot offered that button (or, while queued, `CALLBACK_INSTEAD`).
+    Free text never reaches Rasa as an intent command ("/intent"), so a citizen cannot steer the
+    dialogue past the NLU.
+
+    `after`: the last seq the client has; messages stored since (an agent's reply) come back
+    too. Without it the answer starts at the citizen's own message. `client_id`: the client's id
+    for this message; a retry with the same id stores and forwards nothing and returns the
+    messages after `after` (the first request's replies, or, if it is still waiting for Rasa,
+    what the next poll brings).
     """
     with store.transaction() as db:
-        conversation = ensure_conversation(db, conversation_id, municipality)
-        if payload is not None and payload not in offered_payloads(db, conversation_id):
-            payload = None
-        mine = append_message(db, conversation_id, "citizen", text)
-        after = mine.seq - 1
+        # Locked: the routing decision below must see a hand-off or claim committing meanwhile.
+        conversation = ensure_conversation(db, conversation_id, municipality, lock=True)
+        if client_id is not None:
+            earlier = find_by_client_id(db, conversation_id, client_id)
+            if earlier is not None:
+                log.info("conversation %s: retried message %s not stored again",
+                         conversation_id, client_id)  # fmt: skip
+                return _view(db, conversation, _since(after, earlier.seq))
         state = conversation.state
-        if state == "closed":
+        withdraw = payload == CALLBACK_INSTEAD and state == "waiting"
+        if (
+            payload is not None
+            and not withdraw
+            and payload not in offered_payloads(db, conversation_id)
+        ):
+            payload = None
+        mine = append_message(db, conversation_id, "citizen", text, client_id=client_id)
+        since = _since(after, mine.seq)
+        if withdraw and _withdraw(db, conversation_id):
+            conversation.state = state = "bot"
+            log.info("conversation %s: hand-off withdrawn for a callback", conversation_id)
+        elif state == "closed":
             conversation.state = "bot"
             conversation.agent_name = None
-    if state not in BOT_STATES:
-        # Held by (or queued for) a person: the agent reads it in the console.
-        view = messages_after(store, conversation_id, after)
-        assert view is not None
-        return view
+        if state not in BOT_STATES:
+            # Held by (or queued for) a person: the agent reads it in the console.
+            return _view(db, conversation, since)
 
     to_bot = payload if payload is not None else text.lstrip("/").strip() or text
     replies = bot(conversation_id, to_bot, {"municipality": municipality})
     with store.transaction() as db:
-        conversation = db.get(Conversation, conversation_id)
+        conversation = ensure_conversation(db, conversation_id, municipality, lock=True)
         if conversation.state == "agent":
             # An agent claimed the chat while the bot was thinking: the person speaks now.
             log.info("conversation %s: bot reply dropped, an agent took over", conversation_id)
         else:
             for reply in replies:
                 append_message(db, conversation_id, "bot", reply.text, reply.buttons or None)
-        return _view(db, conversation, after)
+        return _view(db, conversation, since)
 
 
 # --- the agent side -------------------------------------------------------------------------
@@ -174,37 +296,34 @@ class QueueItem:
     guesses: list[dict[str, Any]]
     status: str
     claimed_by: str | None
+    claimed_at: Any = None
 
 
 def _queue_item(h: Handoff) -> QueueItem:
     return QueueItem(
         h.id, h.conversation_id, h.created_at, h.municipality, h.department, h.reason,
-        h.summary, list(h.guesses or []), h.status, h.claimed_by,
+        h.summary, list(h.guesses or []), h.status, h.claimed_by, h.claimed_at,
     )  # fmt: skip
 
 
 def queue(store: Store, include_claimed: bool = True) -> list[QueueItem]:
-    """Open hand-offs, oldest first: waiting ones, then (optionally) those being worked."""
-    statuses = ("waiting", "claimed") if include_claimed else ("waiting",)
-    with store.transaction() as db:
-        rows = db.scalars(
-            select(Handoff).where(Handoff.status.in_(statuses)).order_by(Handoff.created_at)
+    """Open hand-offs: the waiting ones first, oldest first (the next to take is on top), then
+    (optionally) those being worked, in the order they were taken."""
+    with store.read() as db:
+        waiting = db.scalars(
+            select(Handoff)
+            .where(Handoff.status == "waiting")
+            .order_by(Handoff.created_at, Handoff.id)
         )
-        return [
-            QueueItem(
-                h.id,
-                h.conversation_id,
-                h.created_at,
-                h.municipality,
-                h.department,
-                h.reason,
-                h.summary,
-                list(h.guesses or []),
-                h.status,
-                h.claimed_by,
+        items = [_queue_item(h) for h in waiting]
+        if include_claimed:
+            claimed = db.scalars(
+                select(Handoff)
+                .where(Handoff.status == "claimed")
+                .order_by(Handoff.claimed_at, Handoff.id)
             )
-            for h in rows
-        ]
+            items += [_queue_item(h) for h in claimed]
+        return items
 
 
 def _open_handoff(db: Session, handoff_id: int) -> Handoff:
@@ -214,54 +333,109 @@ def _open_handoff(db: Session, handoff_id: int) -> Handoff:
     return handoff
 
 
+def _lock_conversation(db: Session, conversation_id: str) -> Conversation:
+    conversation = db.scalar(
+        select(Conversation)
+        .where(Conversation.id == conversation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if conversation is None:
+        raise NotAllowed("Samtalen findes ikke.")
+    return conversation
+
+
+def _locked(db: Session, handoff_id: int) -> tuple[Handoff, Conversation]:
+    """The hand-off and its conversation, the conversation locked first (the module's lock
+    order) and the hand-off read again after it, so its status is the latest committed one."""
+    conversation_id = _open_handoff(db, handoff_id).conversation_id
+    conversation = _lock_conversation(db, conversation_id)
+    handoff = db.scalar(
+        select(Handoff).where(Handoff.id == handoff_id).execution_options(populate_existing=True)
+    )
+    assert handoff is not None  # hand-offs are never deleted
+    return handoff, conversation
+
+
+def _announce(db: Session, conversation: Conversation, agent: User) -> None:
+    conversation.agent_name = first_name(agent)
+    append_message(
+        db, conversation.id, "system", f"Du skriver nu med {first_name(agent)} fra {TEAM_NAME}."
+    )
+
+
 def claim(store: Store, handoff_id: int, agent: User) -> Handoff:
     """Take a waiting hand-off. Of two agents claiming at once exactly one wins: the update only
     matches while the status is still 'waiting', and the database applies it once."""
     with store.transaction() as db:
+        handoff, conversation = _locked(db, handoff_id)
         won = db.execute(
             update(Handoff)
             .where(Handoff.id == handoff_id, Handoff.status == "waiting")
             .values(status="claimed", claimed_by=agent.username, claimed_at=utcnow())
             .execution_options(synchronize_session=False)
         ).rowcount
-        handoff = _open_handoff(db, handoff_id)
+        db.refresh(handoff)
         if won != 1:
-            who = handoff.claimed_by or "en anden"
-            raise NotAllowed(f"Samtalen er allerede taget af {who}.")
-        conversation = db.get(Conversation, handoff.conversation_id)
+            if handoff.status == "claimed":
+                raise NotAllowed(f"Samtalen er allerede taget af {handoff.claimed_by}.")
+            raise NotAllowed("Samtalen venter ikke længere (borgeren har fx bestilt et opkald).")
         conversation.state = "agent"
-        conversation.agent_name = first_name(agent)
-        append_message(
-            db,
-            handoff.conversation_id,
-            "system",
-            f"Du skriver nu med {first_name(agent)} fra {TEAM_NAME}.",
-        )
+        _announce(db, conversation, agent)
         return handoff
 
 
-def _held_by(db: Session, handoff_id: int, agent: User) -> Handoff:
-    handoff = _open_handoff(db, handoff_id)
+def _held_by(handoff: Handoff, agent: User, *, admin_may: bool) -> None:
+    """Refuse unless `agent` holds the chat (or is an admin, where `admin_may`)."""
     if handoff.status != "claimed":
         raise NotAllowed("Samtalen er ikke længere aktiv.")
-    if handoff.claimed_by != agent.username and agent.role != "admin":
-        raise NotAllowed(f"Samtalen håndteres af {handoff.claimed_by}.")
-    return handoff
+    if handoff.claimed_by == agent.username or (admin_may and agent.role == "admin"):
+        return
+    hint = " Overtag samtalen for at skrive." if agent.role == "admin" else ""
+    raise NotAllowed(f"Samtalen håndteres af {handoff.claimed_by}.{hint}")
 
 
-def agent_reply(store: Store, handoff_id: int, agent: User, text: str) -> StoredMessage:
+def agent_reply(
+    store: Store, handoff_id: int, agent: User, text: str, after: int | None = None
+) -> tuple[StoredMessage, ConversationView]:
+    """The holder's reply, signed with their first name; with every message after `after`
+    (the last seq the console has), so a citizen message that arrived meanwhile is not skipped.
+
+    Only the holder writes: the citizen is told who they write with, so an admin takes the chat
+    over first (`take_over`) rather than writing under another agent's name.
+    """
     with store.transaction() as db:
-        handoff = _held_by(db, handoff_id, agent)
-        return StoredMessage.of(append_message(db, handoff.conversation_id, "agent", text))
+        handoff, conversation = _locked(db, handoff_id)
+        _held_by(handoff, agent, admin_may=False)
+        message = append_message(
+            db, handoff.conversation_id, "agent", text, author=first_name(agent)
+        )
+        return StoredMessage.of(message), _view(db, conversation, _since(after, message.seq))
+
+
+def take_over(store: Store, handoff_id: int, admin: User) -> Handoff:
+    """An admin takes a chat another agent holds (a supervisor stepping in); the citizen is told
+    who they write with now."""
+    if admin.role != "admin":
+        raise NotAllowed("Kun en administrator kan overtage en samtale fra en kollega.")
+    with store.transaction() as db:
+        handoff, conversation = _locked(db, handoff_id)
+        if handoff.status != "claimed":
+            raise NotAllowed("Samtalen er ikke længere aktiv.")
+        if handoff.claimed_by != admin.username:
+            handoff.claimed_by = admin.username
+            handoff.claimed_at = utcnow()
+            _announce(db, conversation, admin)
+        return handoff
 
 
 def hand_back(store: Store, handoff_id: int, agent: User) -> None:
     """The bot takes the conversation again; the citizen's next message goes to Rasa."""
     with store.transaction() as db:
-        handoff = _held_by(db, handoff_id, agent)
+        handoff, conversation = _locked(db, handoff_id)
+        _held_by(handoff, agent, admin_may=True)
         handoff.status = "returned"
         handoff.closed_at = utcnow()
-        conversation = db.get(Conversation, handoff.conversation_id)
         conversation.state = "bot"
         conversation.agent_name = None
         append_message(
@@ -277,18 +451,17 @@ def close(store: Store, handoff_id: int, agent: User, reason: str) -> None:
     if not reason:
         raise NotAllowed("Skriv en kort årsag, før du afslutter samtalen.")
     with store.transaction() as db:
-        handoff = _open_handoff(db, handoff_id)
+        handoff, conversation = _locked(db, handoff_id)
         if handoff.status == "waiting" and agent.role not in ("agent", "admin"):
             raise NotAllowed("Du kan ikke afslutte samtalen.")
         if handoff.status == "claimed":
-            handoff = _held_by(db, handoff_id, agent)
+            _held_by(handoff, agent, admin_may=True)
         elif handoff.status != "waiting":
             raise NotAllowed("Samtalen er allerede afsluttet.")
         handoff.status = "closed"
         handoff.closed_at = utcnow()
         handoff.close_reason = reason
         handoff.claimed_by = handoff.claimed_by or agent.username
-        conversation = db.get(Conversation, handoff.conversation_id)
         conversation.state = "closed"
         append_message(
             db,
@@ -298,8 +471,11 @@ def close(store: Store, handoff_id: int, agent: User, reason: str) -> None:
         )
 
 
-def handoff_detail(store: Store, handoff_id: int) -> tuple[Handoff, ConversationView]:
-    with store.transaction() as db:
+def handoff_detail(
+    store: Store, handoff_id: int, after: int = 0
+) -> tuple[Handoff, ConversationView]:
+    """The hand-off and its conversation's messages after `after` (the console's poll)."""
+    with store.read() as db:
         handoff = _open_handoff(db, handoff_id)
         conversation = db.get(Conversation, handoff.conversation_id)
-        return handoff, _view(db, conversation, 0)
+        return handoff, _view(db, conversation, after)

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.settings import Settings
 
@@ -26,8 +27,21 @@ ERROR_TEXTS = {
     403: ("Ingen adgang", "Din rolle giver ikke adgang til denne side."),
     404: ("Siden findes ikke", "Siden eller sagen findes ikke (længere)."),
     409: ("Allerede taget", "En anden har allerede gjort det."),
+    413: ("For meget tekst", "Teksten er for lang. Gør den kortere, og prøv igen."),
     429: ("For mange forespørgsler", "Vent et øjeblik, og prøv igen."),
 }
+GENERIC_ERROR = ("Fejl", "Der opstod en fejl.")
+
+
+def own_description(err: HTTPException) -> str | None:
+    """The message our own code passed to abort() (always Danish), or None for werkzeug's and
+    Flask's English ones: the class default or e.g. "Failed to decode JSON object: …"."""
+    description = err.description
+    if not description or description == type(err).description:
+        return None
+    if description.startswith(("Failed to decode JSON", "The browser", "The server")):
+        return None
+    return description
 
 
 def secret_key(settings: Settings) -> str:
@@ -62,12 +76,24 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         MAX_MESSAGE_CHARS=1000,
         MAX_CONTENT_LENGTH=64 * 1024,  # citizen messages and guides are far smaller
         CITIZEN_RATE_LIMIT=(30, 60.0),  # messages per client per window (seconds)
+        # Polls and widget settings: a widget polls twice a second while a person holds the
+        # chat (120 a minute); this allows ten such widgets behind one address (a library, NAT).
+        CITIZEN_POLL_RATE_LIMIT=(1200, 60.0),
+        AGENT_PRESENCE_S=settings.agent_presence_s,
+        HANDOFF_WAIT_S=settings.handoff_wait_s,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.https,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=10),  # one working day
     )
     if config:
         app.config.update(config)
+    proxies = app.config["SETTINGS"].trusted_proxies
+    if proxies > 0:
+        # The client address is the one the outermost trusted proxy saw: N entries from the
+        # right of X-Forwarded-For. Entries further left are whatever the client chose to send.
+        n = proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(app.config["SETTINGS"])
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Danish letters as they are
@@ -93,12 +119,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Any:
         code = err.code or 500
-        if request.path.startswith("/api/") or request.is_json:
-            heading, message = ERROR_TEXTS.get(code, ("Fejl", "Der opstod en fejl."))
-            return {"error": err.description if code == 400 else message}, code
-        heading, message = ERROR_TEXTS.get(code, ("Fejl", "Der opstod en fejl."))
-        if code == 400 and err.description and not err.description.startswith("The browser"):
-            message = err.description
+        heading, message = ERROR_TEXTS.get(code, GENERIC_ERROR)
+        if request.path.startswith("/api/"):
+            # Citizens read these: never a werkzeug description, which is English.
+            if code == 413:
+                limit = app.config["MAX_MESSAGE_CHARS"]
+                message = f"Beskeden er for lang. Skriv højst {limit} tegn."
+            return {"error": message}, code
+        if code == 400:
+            message = own_description(err) or message
+        if request.is_json:
+            return {"error": message}, code
         return render_template("console/error.html", heading=heading, message=message), code
 
     from bot.web.__main__ import register_cli

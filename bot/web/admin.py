@@ -16,7 +16,7 @@ bp = Blueprint("admin", __name__, url_prefix="/konsol/brugere")
 @bp.get("/")
 @roles_required("admin")
 def users() -> ResponseReturnValue:
-    with get_store().transaction() as db:
+    with get_store().read() as db:
         rows = list_users(db)
     return render_template("console/users.html", users=rows, errors=[], form={})
 
@@ -35,7 +35,7 @@ def add_user() -> ResponseReturnValue:
                 form["role"],  # type: ignore[arg-type]  # validated by create_user
             )
     except UserError as err:
-        with get_store().transaction() as db:
+        with get_store().read() as db:
             rows = list_users(db)
         return render_template("console/users.html", users=rows, errors=[str(err)], form=form), 400
     flash(f"Brugeren {form['username']} er oprettet.")

@@ -31,6 +31,7 @@ from bot.callbacks import (
 from bot.departments import department_name
 from bot.hours import TZ
 from bot.store.models import utcnow
+from bot.store.users import mark_seen, seen_is_stale
 from bot.web.auth import roles_required
 from bot.web.extensions import get_knowledge, get_store
 
@@ -57,16 +58,37 @@ def local_time(moment: datetime | None) -> str:
     return "" if moment is None else moment.astimezone(TZ).strftime("%d.%m.%Y %H.%M")
 
 
+def clock(moment: datetime | None) -> str:
+    return "" if moment is None else moment.astimezone(TZ).strftime("%H.%M")
+
+
 def _wants_json() -> bool:
     return request.is_json or request.accept_mimetypes.best == "application/json"
 
 
+def _present() -> None:
+    """The queue and conversation pages and their polls say this agent is at the console: live
+    hand-offs are offered to citizens only then (bot.handoff.agents_present). Written at most
+    every few seconds, not on every poll."""
+    if seen_is_stale(g.user):
+        with get_store().transaction() as db:
+            mark_seen(db, g.user.id)
+
+
+def _after() -> int:
+    after = request.args.get("after", "0")
+    return int(after) if after.isdigit() else 0
+
+
 def _item_json(item: conversations.QueueItem) -> dict[str, Any]:
+    waiting = item.status == "waiting"
     return {
         "handoff_id": item.handoff_id,
         "url": url_for("agent.conversation", handoff_id=item.handoff_id),
         "claim_url": url_for("agent.claim", handoff_id=item.handoff_id),
-        "waited": waited_da(item.created_at),
+        # A claimed chat shows who holds it and since when, not a growing waiting time.
+        "waited": waited_da(item.created_at) if waiting else None,
+        "held": None if waiting else f"Hos {item.claimed_by} siden {clock(item.claimed_at)}",
         "municipality": item.municipality,
         "department": department_name(item.department),
         "reason": REASON_LABELS_DA.get(item.reason, item.reason),
@@ -80,6 +102,7 @@ def _item_json(item: conversations.QueueItem) -> dict[str, Any]:
 @bp.get("/samtaler")
 @roles_required("agent")
 def queue() -> ResponseReturnValue:
+    _present()
     items = conversations.queue(get_store())
     return render_template(
         "agent/queue.html", items=[_item_json(i) for i in items], reasons=REASON_LABELS_DA
@@ -89,6 +112,7 @@ def queue() -> ResponseReturnValue:
 @bp.get("/samtaler/koe.json")
 @roles_required("agent")
 def queue_json() -> ResponseReturnValue:
+    _present()
     return jsonify([_item_json(i) for i in conversations.queue(get_store())])
 
 
@@ -110,18 +134,20 @@ def claim(handoff_id: int) -> ResponseReturnValue:
 @bp.get("/samtaler/<int:handoff_id>")
 @roles_required("agent")
 def conversation(handoff_id: int) -> ResponseReturnValue:
+    _present()
     try:
         handoff, view = conversations.handoff_detail(get_store(), handoff_id)
     except conversations.NotAllowed:
         abort(404)
-    mine = handoff.status == "claimed" and (
-        handoff.claimed_by == g.user.username or g.user.role == "admin"
-    )
+    claimed = handoff.status == "claimed"
+    mine = claimed and handoff.claimed_by == g.user.username
     return render_template(
         "agent/conversation.html",
         handoff=handoff,
         view=view,
         mine=mine,
+        # A supervisor may step in, as themselves (the citizen is told), never write as another.
+        can_take_over=claimed and not mine and g.user.role == "admin",
         reason=REASON_LABELS_DA.get(handoff.reason, handoff.reason),
         department=department_name(handoff.department),
         waited=waited_da(handoff.created_at),
@@ -133,17 +159,16 @@ def conversation(handoff_id: int) -> ResponseReturnValue:
 @bp.get("/samtaler/<int:handoff_id>/beskeder")
 @roles_required("agent")
 def messages(handoff_id: int) -> ResponseReturnValue:
+    _present()
     try:
-        handoff, view = conversations.handoff_detail(get_store(), handoff_id)
+        handoff, view = conversations.handoff_detail(get_store(), handoff_id, after=_after())
     except conversations.NotAllowed:
         abort(404)
-    after = request.args.get("after", "0")
-    seq = int(after) if after.isdigit() else 0
     return jsonify(
         {
             "status": handoff.status,
             "state": view.state,
-            "messages": [m.to_json() for m in view.messages if m.seq > seq],
+            "messages": [m.to_json() for m in view.messages],
         }
     )
 
@@ -151,17 +176,32 @@ def messages(handoff_id: int) -> ResponseReturnValue:
 @bp.post("/samtaler/<int:handoff_id>/svar")
 @roles_required("agent")
 def reply(handoff_id: int) -> ResponseReturnValue:
+    """The reply, and every message after the console's `after` (a citizen message that came
+    in since its last poll must not be skipped when the console moves past the reply)."""
     body = request.get_json(silent=True) if request.is_json else request.form
-    text = str((body or {}).get("text", "")).strip()
+    body = body or {}
+    text = str(body.get("text", "")).strip()
     if not text:
         return jsonify({"error": "Skriv et svar, før du sender."}), 400
     if len(text) > MAX_REPLY_CHARS:
         return jsonify({"error": f"Svaret er for langt (højst {MAX_REPLY_CHARS} tegn)."}), 400
+    after = body.get("after")
+    after = int(after) if isinstance(after, int | str) and str(after).isdigit() else None
     try:
-        message = conversations.agent_reply(get_store(), handoff_id, g.user, text)
+        message, view = conversations.agent_reply(get_store(), handoff_id, g.user, text, after)
     except conversations.NotAllowed as err:
         return jsonify({"error": str(err)}), 409
-    return jsonify(message.to_json())
+    return jsonify({"message": message.to_json(), "messages": [m.to_json() for m in view.messages]})
+
+
+@bp.post("/samtaler/<int:handoff_id>/overtag")
+@roles_required("admin")
+def take_over(handoff_id: int) -> ResponseReturnValue:
+    try:
+        conversations.take_over(get_store(), handoff_id, g.user)
+    except conversations.NotAllowed as err:
+        flash(str(err))
+    return redirect(url_for("agent.conversation", handoff_id=handoff_id))
 
 
 @bp.post("/samtaler/<int:handoff_id>/tilbage")
@@ -220,7 +260,7 @@ def callbacks() -> ResponseReturnValue:
     department = request.args.get("afdeling") or None
     show = request.args.get("vis", "aabne")
     statuses = OPEN_CALLBACK_STATUSES if show == "aabne" else tuple(STATUS_LABELS_DA)
-    with get_store().transaction() as db:
+    with get_store().read() as db:
         rows = work_list(db, department, statuses)
     departments = sorted(config.departments)
     return render_template(

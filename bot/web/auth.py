@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -24,7 +24,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from bot.store.models import User
-from bot.store.users import authenticate
+from bot.store.users import authenticate, clear_seen
 from bot.web.extensions import get_store
 
 bp = Blueprint("auth", __name__, url_prefix="/konsol")
@@ -36,29 +36,36 @@ FAILURE_WINDOW_S = 15 * 60
 
 
 class LoginThrottle:
-    """At most MAX_FAILURES wrong passwords per username per window, per process."""
+    """At most MAX_FAILURES wrong passwords per (username, client address) per window, per
+    process. Per username alone, anyone anywhere could lock an agent out by typing wrong
+    passwords for them; per pair, a guesser is stopped and the agent at their own desk is not."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._failures: dict[tuple[str, str], deque[float]] = {}
 
-    def blocked(self, username: str) -> bool:
+    def blocked(self, username: str, client: str) -> bool:
         with self._lock:
-            recent = self._prune(username)
-            return len(recent) >= MAX_FAILURES
+            return len(self._recent((username, client))) >= MAX_FAILURES
 
-    def fail(self, username: str) -> None:
+    def fail(self, username: str, client: str) -> None:
         with self._lock:
-            self._prune(username).append(time.monotonic())
+            recent = self._recent((username, client))
+            recent.append(time.monotonic())
+            self._failures[(username, client)] = recent
 
-    def clear(self, username: str) -> None:
+    def clear(self, username: str, client: str) -> None:
         with self._lock:
-            self._failures.pop(username, None)
+            self._failures.pop((username, client), None)
 
-    def _prune(self, username: str) -> deque[float]:
-        recent = self._failures[username]
+    def _recent(self, key: tuple[str, str]) -> deque[float]:
+        """The failures within the window; a pair with none left is forgotten, so guessed
+        usernames cannot grow the table without bound."""
+        recent = self._failures.get(key, deque())
         while recent and recent[0] < time.monotonic() - FAILURE_WINDOW_S:
             recent.popleft()
+        if not recent:
+            self._failures.pop(key, None)
         return recent
 
 
@@ -71,7 +78,7 @@ def load_user() -> None:
     user_id = session.get("user_id")
     if user_id is None:
         return
-    with get_store().transaction() as db:
+    with get_store().read() as db:
         user = db.get(User, user_id)
     if user is None or not user.active:
         session.clear()
@@ -127,16 +134,17 @@ def login() -> ResponseReturnValue:
     if request.method == "POST":
         username = request.form.get("username", "").strip().lower()
         password = request.form.get("password", "")
-        if _throttle().blocked(username):
+        client = request.remote_addr or "unknown"  # the proxy-fixed address (bot.web)
+        if _throttle().blocked(username, client):
             error = "For mange forkerte forsøg. Vent et kvarter, eller kontakt en administrator."
         else:
-            with get_store().transaction() as db:
+            with get_store().read() as db:
                 user = authenticate(db, username, password)
             if user is None:
-                _throttle().fail(username)
+                _throttle().fail(username, client)
                 error = "Forkert brugernavn eller adgangskode."
             else:
-                _throttle().clear(username)
+                _throttle().clear(username, client)
                 session.clear()  # a fresh session (and CSRF token) after login
                 session["user_id"] = user.id
                 session.permanent = True
@@ -148,6 +156,10 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
+    if g.get("user") is not None:
+        # Gone now: no more hand-offs to this agent's empty desk.
+        with get_store().transaction() as db:
+            clear_seen(db, g.user.id)
     session.clear()
     return redirect(url_for("auth.login"))
 

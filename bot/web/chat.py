@@ -2,7 +2,9 @@
 
 No login on this side: a conversation id (random, 32 characters, kept in the citizen's browser)
 names the conversation. Input is validated with clear Danish messages, and each client is
-rate-limited. CORS is open because the widget runs on the municipality's own site.
+rate-limited (messages and polls on separate budgets; the client address is
+`request.remote_addr`, which ProxyFix sets from X-Forwarded-For behind trusted proxies).
+CORS is open because the widget runs on the municipality's own site.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import os
 import re
 import secrets
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +21,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from bot.conversations import OutMessage, citizen_message, messages_after
+from bot.handoff import agents_present, on_duty
 from bot.hours import TZ, Schedules
 from bot.web.csrf import csrf_exempt
 from bot.web.extensions import get_store
@@ -28,6 +32,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("chat", __name__, url_prefix="/api")
 
 CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MUNICIPALITY = re.compile(r"^[A-Za-z0-9*_-]{1,32}$")
 MAX_PAYLOAD_CHARS = 500
 # Tests only: fix the clock the dialogue sees (the action server honours it only when
@@ -43,18 +48,46 @@ def _error(message_da: str, status: int) -> ResponseReturnValue:
     return jsonify({"error": message_da}), status
 
 
-def _limiter() -> RateLimiter:
-    limiter = current_app.extensions.get("borgerbot.ratelimit")
+_lock = threading.Lock()
+
+
+def _limiter(config_key: str) -> RateLimiter:
+    """One limiter per budget (CITIZEN_RATE_LIMIT for messages, CITIZEN_POLL_RATE_LIMIT for
+    polls and widget settings), created on first use."""
+    key = f"borgerbot.ratelimit.{config_key}"
+    limiter = current_app.extensions.get(key)
     if limiter is None:
-        limit, window = current_app.config["CITIZEN_RATE_LIMIT"]
-        limiter = current_app.extensions["borgerbot.ratelimit"] = RateLimiter(limit, window)
+        with _lock:
+            limiter = current_app.extensions.get(key)
+            if limiter is None:
+                limit, window = current_app.config[config_key]
+                limiter = current_app.extensions[key] = RateLimiter(limit, window)
     return limiter
 
 
 def _client() -> str:
-    if os.environ.get("BORGERBOT_TRUSTED_PROXIES") and request.access_route:
-        return request.access_route[0]
+    # Behind trusted proxies ProxyFix (bot.web.create_app) has put the real client address here;
+    # the raw X-Forwarded-For is never read, its leftmost entries are the client's to choose.
     return request.remote_addr or "unknown"
+
+
+def _polls_allowed() -> bool:
+    return _limiter("CITIZEN_POLL_RATE_LIMIT").allow(_client())
+
+
+SLOW_DOWN = "Du har sendt mange beskeder på kort tid. Vent et øjeblik, og prøv igen."
+POLL_SLOW_DOWN = "For mange forespørgsler på kort tid. Vent et øjeblik, og prøv igen."
+
+
+def schedules() -> Schedules:
+    """The opening hours, read from bot/schedule.yml once per app (not on every request)."""
+    loaded = current_app.extensions.get("borgerbot.schedules")
+    if loaded is None:
+        with _lock:
+            loaded = current_app.extensions.get("borgerbot.schedules")
+            if loaded is None:
+                loaded = current_app.extensions["borgerbot.schedules"] = Schedules.load()
+    return loaded
 
 
 def test_clock() -> datetime | None:
@@ -110,10 +143,8 @@ def preflight(conversation_id: str | None = None) -> ResponseReturnValue:
 @bp.post("/chat")
 @csrf_exempt
 def chat_message() -> ResponseReturnValue:
-    if not _limiter().allow(_client()):
-        return _error(
-            "Du har sendt mange beskeder på kort tid. Vent et øjeblik, og prøv igen.", 429
-        )
+    if not _limiter("CITIZEN_RATE_LIMIT").allow(_client()):
+        return _error(SLOW_DOWN, 429)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return _error("Beskeden kunne ikke læses. Prøv at sende den igen.", 400)
@@ -126,6 +157,12 @@ def chat_message() -> ResponseReturnValue:
     payload = body.get("payload")
     if payload is not None and (not isinstance(payload, str) or len(payload) > MAX_PAYLOAD_CHARS):
         return _error("Knappen kunne ikke bruges. Skriv dit svar i stedet.", 400)
+    after = body.get("after")
+    client_id = body.get("client_id")
+    if after is not None and (type(after) is not int or after < 0):
+        return _error("Beskeden kunne ikke læses. Genindlæs siden og prøv igen.", 400)
+    if client_id is not None and (not isinstance(client_id, str) or not CLIENT_ID.match(client_id)):
+        return _error("Beskeden kunne ikke læses. Genindlæs siden og prøv igen.", 400)
     try:
         conversation_id = _conversation_id(body.get("conversation_id") or secrets.token_hex(16))
         municipality = _municipality(body.get("municipality"))
@@ -134,8 +171,9 @@ def chat_message() -> ResponseReturnValue:
 
     try:
         view = citizen_message(
-            get_store(), _rasa, conversation_id, municipality, text.strip(), payload
-        )
+            get_store(), _rasa, conversation_id, municipality, text.strip(), payload,
+            after=after, client_id=client_id,
+        )  # fmt: skip
     except RasaUnavailable:
         # The citizen's message is stored; only the reply failed.
         log.exception("conversation %s: Rasa unavailable", conversation_id)
@@ -146,13 +184,20 @@ def chat_message() -> ResponseReturnValue:
 @bp.get("/chat/<conversation_id>/messages")
 @csrf_exempt
 def new_messages(conversation_id: str) -> ResponseReturnValue:
-    """Messages after `after` (a sequence number): the widget polls this every second."""
+    """Messages after `after` (a sequence number): the widget polls this every 0.5–3 s."""
+    if not _polls_allowed():
+        return _error(POLL_SLOW_DOWN, 429)
     try:
         conversation_id = _conversation_id(conversation_id)
         after = int(request.args.get("after", "0"))
     except (BadInput, ValueError):
         return _error("Samtalen kunne ikke findes. Genindlæs siden og prøv igen.", 400)
-    view = messages_after(get_store(), conversation_id, max(after, 0))
+    view = messages_after(
+        get_store(),
+        conversation_id,
+        max(after, 0),
+        handoff_wait_s=current_app.config["HANDOFF_WAIT_S"],
+    )
     if view is None:
         return _error("Samtalen findes ikke længere. Start en ny samtale.", 404)
     return jsonify(view.to_json())
@@ -161,17 +206,21 @@ def new_messages(conversation_id: str) -> ResponseReturnValue:
 @bp.get("/widget/config")
 @csrf_exempt
 def widget_config() -> ResponseReturnValue:
-    """What the widget shows before the first message, and whether people are on duty now:
-    outside opening hours the widget offers a callback instead of "talk to a person"."""
+    """What the widget shows before the first message, and whether people are on duty now
+    (opening hours and an agent at the console): otherwise the widget offers a callback instead
+    of "talk to a person"."""
+    if not _polls_allowed():
+        return _error(POLL_SLOW_DOWN, 429)
     try:
         municipality = _municipality(request.args.get("municipality"))
     except BadInput as err:
         return _error(str(err), 400)
-    schedules: Schedules = current_app.extensions.setdefault(
-        "borgerbot.schedules", Schedules.load()
-    )
     now = test_clock() or datetime.now(TZ)
-    staffed = schedules.for_municipality(None if municipality == "*" else municipality).is_open(now)
+    with get_store().read() as db:
+        present = agents_present(db, current_app.config["AGENT_PRESENCE_S"])
+    staffed = on_duty(
+        schedules(), None if municipality == "*" else municipality, now, agents_present=present
+    )
     quick = [{"title": "Hvordan får jeg MitID?", "payload": None}]
     if staffed:
         quick.append({"title": "Tal med en medarbejder", "payload": None})

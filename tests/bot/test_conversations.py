@@ -215,3 +215,297 @@ def test_queue_is_oldest_first_and_hides_finished(store: Store) -> None:
     conv.claim(store, ids[1], anne)
     conv.close(store, ids[1], anne, "Besvaret")
     assert [q.handoff_id for q in conv.queue(store)] == [ids[0], ids[2]]
+
+
+def test_queue_lists_waiting_oldest_first_then_claimed(store: Store) -> None:
+    for i in range(4):
+        conv.citizen_message(store, RecordingBot(), f"samtale-{i}", "0101", "hej")
+    ids = [queued(store, f"samtale-{i}") for i in range(4)]
+    anne = agent(store)
+    conv.claim(store, ids[0], anne)  # the oldest is taken: it moves below the waiting ones
+    conv.claim(store, ids[2], anne)
+    items = conv.queue(store)
+    assert [(q.handoff_id, q.status) for q in items] == [
+        (ids[1], "waiting"), (ids[3], "waiting"), (ids[0], "claimed"), (ids[2], "claimed"),
+    ]  # fmt: skip
+    assert items[2].claimed_by == "anne" and items[2].claimed_at is not None
+
+
+# --- the client never misses a message ------------------------------------------------------
+
+
+def test_a_post_returns_everything_after_the_clients_last_seq(store: Store) -> None:
+    conv.citizen_message(store, RecordingBot(), "samtale-1", "0101", "jeg vil tale med en person")
+    handoff = queued(store)
+    anne = agent(store)
+    conv.claim(store, handoff, anne)
+    seen = conv.messages_after(store, "samtale-1", 0)
+    assert seen is not None
+    last = seen.messages[-1].seq  # the widget's last poll
+    conv.agent_reply(store, handoff, anne, "Hej, det er Anne.")  # lands between poll and send
+    view = conv.citizen_message(store, RecordingBot(), "samtale-1", "0101", "hallo?", after=last)
+    assert [(m.sender, m.text) for m in view.messages] == [
+        ("agent", "Hej, det er Anne."),
+        ("citizen", "hallo?"),
+    ]
+
+
+def test_an_agent_reply_returns_the_citizen_messages_the_console_has_not_seen(
+    store: Store,
+) -> None:
+    conv.citizen_message(store, RecordingBot(), "samtale-1", "0101", "hej")
+    handoff = queued(store)
+    anne = agent(store)
+    conv.claim(store, handoff, anne)
+    _, shown = conv.handoff_detail(store, handoff)
+    last = shown.messages[-1].seq  # the console's last poll
+    conv.citizen_message(store, RecordingBot(), "samtale-1", "0101", "er du der?")
+    message, view = conv.agent_reply(store, handoff, anne, "Ja, et øjeblik.", after=last)
+    assert [(m.sender, m.text) for m in view.messages] == [
+        ("citizen", "er du der?"),
+        ("agent", "Ja, et øjeblik."),
+    ]
+    assert message.seq == view.messages[-1].seq and message.author == "Anne"
+
+
+def test_a_retried_message_is_stored_and_forwarded_once(store: Store) -> None:
+    bot = RecordingBot()
+    first = conv.citizen_message(
+        store, bot, "samtale-1", "0101", "mit cpr er 010203-1234", after=0, client_id="klient-001"
+    )
+    again = conv.citizen_message(
+        store, bot, "samtale-1", "0101", "mit cpr er 010203-1234", after=0, client_id="klient-001"
+    )
+    assert len(bot.calls) == 1
+    assert senders(store) == [
+        ("citizen", "mit cpr er [CPR-nummer skjult]"),
+        ("bot", "svar på mit cpr er [CPR-nummer skjult]"),
+    ]
+    assert again.messages == first.messages
+    # The widget recognises its message by the id: the stored text differs (masked).
+    assert first.messages[0].client_id == "klient-001"
+    assert first.messages[0].text == "mit cpr er [CPR-nummer skjult]"
+    other = conv.citizen_message(store, bot, "samtale-1", "0101", "hej", client_id="klient-002")
+    assert len(bot.calls) == 2 and other.messages[0].text == "hej"
+
+
+def test_the_database_refuses_a_second_message_with_the_same_client_id(store: Store) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from bot.store.repository import append_message, ensure_conversation
+
+    with store.transaction() as db:
+        ensure_conversation(db, "samtale-1", "0101")
+        append_message(db, "samtale-1", "citizen", "a", client_id="klient-001")
+        append_message(db, "samtale-1", "citizen", "b")  # no client id: never a conflict
+        append_message(db, "samtale-1", "citizen", "c")
+    with pytest.raises(IntegrityError), store.transaction() as db:
+        append_message(db, "samtale-1", "citizen", "a igen", client_id="klient-001")
+    with store.transaction() as db:  # the id is unique per conversation only
+        ensure_conversation(db, "samtale-2", "0101")
+        append_message(db, "samtale-2", "citizen", "a", client_id="klient-001")
+
+
+# --- a citizen in the queue ---------------------------------------------------------------------
+
+
+def test_a_waiting_citizen_can_withdraw_and_ask_for_a_callback(store: Store) -> None:
+    bot = RecordingBot()
+    conv.citizen_message(store, bot, "samtale-1", "0101", "jeg vil tale med en person")
+    handoff = queued(store)
+    view = conv.citizen_message(
+        store, bot, "samtale-1", "0101", conv.CALLBACK_INSTEAD_TITLE, conv.CALLBACK_INSTEAD
+    )
+    assert bot.calls[-1][1] == "/request_callback"  # starts the bot's callback form
+    assert view.state == "bot"
+    assert [m.sender for m in view.messages] == ["citizen", "bot"]
+    with store.transaction() as db:
+        h = db.get(Handoff, handoff)
+        assert (h.status, h.close_reason, h.claimed_by) == ("closed", conv.WITHDRAWN_REASON, None)
+    assert conv.queue(store) == []
+    with pytest.raises(conv.NotAllowed, match="venter ikke længere"):
+        conv.claim(store, handoff, agent(store))
+
+
+def test_the_callback_payload_does_not_withdraw_a_claimed_chat(store: Store) -> None:
+    bot = RecordingBot()
+    conv.citizen_message(store, bot, "samtale-1", "0101", "hej")
+    handoff = queued(store)
+    conv.claim(store, handoff, agent(store))
+    view = conv.citizen_message(
+        store, bot, "samtale-1", "0101", conv.CALLBACK_INSTEAD_TITLE, conv.CALLBACK_INSTEAD
+    )
+    assert len(bot.calls) == 1 and view.state == "agent"
+    with store.transaction() as db:
+        assert db.get(Handoff, handoff).status == "claimed"
+
+
+def test_the_callback_payload_is_not_accepted_from_a_bot_conversation_unoffered(
+    store: Store,
+) -> None:
+    bot = RecordingBot()
+    conv.citizen_message(store, bot, "samtale-1", "0101", "hej")
+    conv.citizen_message(store, bot, "samtale-1", "0101", "Ring mig op", conv.CALLBACK_INSTEAD)
+    assert bot.calls[-1][1] == "Ring mig op"  # free text, through the NLU
+
+
+def withdraw_or_claim_race(store: Store) -> list[str]:
+    conv.citizen_message(store, RecordingBot(), "samtale-1", "0101", "hej")
+    handoff = queued(store)
+    anne = agent(store)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+    bot = RecordingBot()
+
+    def withdraw() -> None:
+        barrier.wait()
+        view = conv.citizen_message(
+            store, bot, "samtale-1", "0101", conv.CALLBACK_INSTEAD_TITLE, conv.CALLBACK_INSTEAD
+        )
+        outcomes.append("withdrawn" if view.state == "bot" else "kept")
+
+    def take() -> None:
+        barrier.wait()
+        try:
+            conv.claim(store, handoff, anne)
+            outcomes.append("claimed")
+        except conv.NotAllowed:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=withdraw), threading.Thread(target=take)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with store.transaction() as db:
+        status = db.get(Handoff, handoff).status
+        state = db.get(Conversation, "samtale-1").state
+    if "claimed" in outcomes:
+        assert sorted(outcomes) == ["claimed", "kept"] and (status, state) == ("claimed", "agent")
+        assert bot.calls == []
+    else:
+        assert sorted(outcomes) == ["refused", "withdrawn"] and (status, state) == ("closed", "bot")
+        assert len(bot.calls) == 1
+    return outcomes
+
+
+def test_withdrawal_and_claim_at_once_exactly_one_wins_sqlite(store: Store) -> None:
+    for _ in range(5):  # either may win; each round checks the loser's side is consistent
+        with store.transaction() as db:
+            for table in (Message, Handoff, Conversation, User):
+                db.query(table).delete()
+        withdraw_or_claim_race(store)
+
+
+def test_withdrawal_and_claim_at_once_exactly_one_wins_postgresql(
+    pg_database: Callable[[], str],
+) -> None:
+    from bot.store.migrate import upgrade
+
+    url = pg_database()
+    upgrade(url)
+    pg = Store(url)
+    try:
+        withdraw_or_claim_race(pg)
+    finally:
+        pg.dispose()
+
+
+def test_a_long_wait_is_told_once_and_only_while_waiting(store: Store) -> None:
+    from datetime import timedelta
+
+    from bot.store.models import utcnow
+
+    conv.citizen_message(store, RecordingBot(), "samtale-1", "0101", "hej")
+    queued(store)
+    soon = utcnow() + timedelta(seconds=599)
+    later = utcnow() + timedelta(seconds=601)
+    view = conv.messages_after(store, "samtale-1", 0, handoff_wait_s=600, now=soon)
+    assert view is not None and conv.OVERDUE_NOTICE not in [m.text for m in view.messages]
+    view = conv.messages_after(store, "samtale-1", 0, handoff_wait_s=600, now=later)
+    assert view is not None and view.messages[-1].text == conv.OVERDUE_NOTICE
+    assert view.messages[-1].sender == "system"
+    for _ in range(3):
+        conv.messages_after(store, "samtale-1", 0, handoff_wait_s=600, now=later)
+    assert [t for _, t in senders(store)].count(conv.OVERDUE_NOTICE) == 1
+
+
+def test_no_wait_notice_once_an_agent_has_the_chat(store: Store) -> None:
+    from datetime import timedelta
+
+    from bot.store.models import utcnow
+
+    conv.citizen_message(store, RecordingBot(), "samtale-1", "0101", "hej")
+    conv.claim(store, queued(store), agent(store))
+    later = utcnow() + timedelta(hours=1)
+    conv.messages_after(store, "samtale-1", 0, handoff_wait_s=600, now=later)
+    assert conv.OVERDUE_NOTICE not in [t for _, t in senders(store)]
+
+
+# --- who writes -----------------------------------------------------------------------------
+
+
+def test_an_admin_takes_the_chat_over_before_writing_and_each_message_keeps_its_author(
+    store: Store,
+) -> None:
+    conv.citizen_message(store, RecordingBot(), "samtale-1", "0101", "hej")
+    handoff = queued(store)
+    anne, ida = agent(store, "anne"), agent(store, "ida", role="admin")
+    conv.claim(store, handoff, anne)
+    conv.agent_reply(store, handoff, anne, "Hej, det er Anne.")
+    # Writing as herself under Anne's name would mislead the citizen: refused.
+    with pytest.raises(conv.NotAllowed, match=r"håndteres af anne\. Overtag samtalen"):
+        conv.agent_reply(store, handoff, ida, "Hej, det er Ida.")
+    with pytest.raises(conv.NotAllowed, match="Kun en administrator"):
+        conv.take_over(store, handoff, agent(store, "bo"))
+    conv.take_over(store, handoff, ida)
+    conv.agent_reply(store, handoff, ida, "Jeg har overtaget.")
+    with pytest.raises(conv.NotAllowed, match="håndteres af ida"):
+        conv.agent_reply(store, handoff, anne, "Må jeg?")
+    view = conv.messages_after(store, "samtale-1", 0)
+    assert view is not None and view.agent_name == "Ida"
+    assert [(m.sender, m.author, m.text) for m in view.messages[2:]] == [
+        ("system", None, "Du skriver nu med Anne fra Borgerservice."),
+        ("agent", "Anne", "Hej, det er Anne."),
+        ("system", None, "Du skriver nu med Ida fra Borgerservice."),
+        ("agent", "Ida", "Jeg har overtaget."),
+    ]
+
+
+def test_routing_waits_for_a_handoff_committing_meanwhile_postgresql(
+    pg_database: Callable[[], str],
+) -> None:
+    """The action server queues the chat (create_handoff) while the web front routes the next
+    message: with the row locked, the routing sees 'waiting' and does not call Rasa."""
+    import time
+
+    from bot.store.migrate import upgrade
+
+    url = pg_database()
+    upgrade(url)
+    pg = Store(url)
+    try:
+        bot = RecordingBot()
+        conv.citizen_message(pg, bot, "samtale-1", "0101", "jeg vil tale med en person")
+        in_handoff = threading.Event()
+        routed: list[conv.ConversationView] = []
+
+        def queue_it() -> None:
+            with pg.transaction() as db:
+                create_handoff(db, "samtale-1", "0101", "requested", [], "borgerservice", "r")
+                in_handoff.set()
+                time.sleep(0.5)  # still uncommitted while the next message is routed
+
+        def next_message() -> None:
+            in_handoff.wait()
+            routed.append(conv.citizen_message(pg, bot, "samtale-1", "0101", "hallo?"))
+
+        threads = [threading.Thread(target=queue_it), threading.Thread(target=next_message)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(bot.calls) == 1  # only the first message reached the bot
+        assert routed[0].state == "waiting"
+    finally:
+        pg.dispose()

@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 from bot.callbacks import CallbackConfig, book_callback, free_slots
-from bot.conversations import citizen_message
+from bot.conversations import OVERDUE_NOTICE, citizen_message
 from bot.handoff import create_handoff
 from bot.store.models import Callback
 from bot.web.extensions import get_store
+from bot.web.rasa_client import BotMessage
 
 
 def seed_handoff(app: Any, conversation_id: str = "samtale-0001") -> int:
@@ -139,22 +140,142 @@ def test_citizen_api_is_rate_limited_with_a_danish_message(app: Any) -> None:
     assert limited.get_json()["error"].startswith("Du har sendt mange beskeder")
 
 
-def test_oversize_request_body_is_refused(client: Any) -> None:
-    response = client.post("/api/chat", data="x" * 70_000, content_type="application/json")
-    assert response.status_code == 413
-
-
-def test_widget_config_offers_a_person_only_when_staffed(
-    client: Any, monkeypatch: pytest.MonkeyPatch
+def test_widget_config_offers_a_person_only_in_hours_with_an_agent_at_the_console(
+    app: Any, client: Any, login: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BORGERBOT_ALLOW_CLOCK_OVERRIDE", "1")
-    monkeypatch.setenv("BORGERBOT_TEST_CLOCK", "2026-11-23T19:00:00+01:00")  # evening hotline
-    open_ = client.get("/api/widget/config?municipality=0101").get_json()
-    monkeypatch.setenv("BORGERBOT_TEST_CLOCK", "2026-11-23T23:00:00+01:00")
-    closed = client.get("/api/widget/config?municipality=0101").get_json()
-    assert open_["staffed"] and not closed["staffed"]
-    assert "Tal med en medarbejder" in [q["title"] for q in open_["quick_replies"]]
-    assert "Bestil et opkald" in [q["title"] for q in closed["quick_replies"]]
+    citizen = app.test_client()
+
+    def config(at: str) -> dict:
+        monkeypatch.setenv("BORGERBOT_TEST_CLOCK", at)
+        return dict(citizen.get("/api/widget/config?municipality=0101").get_json())
+
+    evening, night = "2026-11-23T19:00:00+01:00", "2026-11-23T23:00:00+01:00"
+    nobody = config(evening)  # the evening hotline is open, but no agent is logged in
+    assert not nobody["staffed"]
+    assert "Bestil et opkald" in [q["title"] for q in nobody["quick_replies"]]
+    token = login(client, "agent", "anne")
+    assert client.get("/konsol/samtaler/koe.json").status_code == 200  # the console's poll
+    staffed = config(evening)
+    assert staffed["staffed"]
+    assert "Tal med en medarbejder" in [q["title"] for q in staffed["quick_replies"]]
+    assert not config(night)["staffed"]
+    client.post("/konsol/logout", data={"csrf_token": token})
+    assert not config(evening)["staffed"]
+
+
+def test_queue_shows_waiting_first_and_who_holds_the_claimed_ones(
+    app: Any, client: Any, login: Any
+) -> None:
+    first, second = seed_handoff(app, "samtale-0001"), seed_handoff(app, "samtale-0002")
+    token = login(client, "agent", "anne")
+    client.post(f"/konsol/samtaler/{first}/tag", data={"csrf_token": token})
+    items = client.get("/konsol/samtaler/koe.json").get_json()
+    assert [(i["handoff_id"], i["status"]) for i in items] == [
+        (second, "waiting"), (first, "claimed"),
+    ]  # fmt: skip
+    assert items[0]["waited"] == "0 min" and items[0]["held"] is None
+    assert items[1]["waited"] is None and items[1]["held"].startswith("Hos anne siden ")
+    page = client.get("/konsol/samtaler").get_data(as_text=True)
+    assert page.index(f'data-handoff="{second}"') < page.index(f'data-handoff="{first}"')
+    assert '<ol class="guesses"><li>Få MitID</li></ol>' in page
+
+
+def test_a_reply_returns_the_citizen_messages_the_console_has_not_seen(
+    app: Any, client: Any, login: Any
+) -> None:
+    handoff = seed_handoff(app)
+    token = login(client, "agent", "anne")
+    client.post(f"/konsol/samtaler/{handoff}/tag", data={"csrf_token": token})
+    shown = client.get(f"/konsol/samtaler/{handoff}/beskeder?after=0").get_json()["messages"]
+    last = shown[-1]["seq"]
+    app.test_client().post(
+        "/api/chat", json={"text": "er du der?", "conversation_id": "samtale-0001"}
+    )
+    reply = client.post(
+        f"/konsol/samtaler/{handoff}/svar",
+        json={"text": "Ja.", "after": last},
+        headers={"X-CSRF-Token": token},
+    ).get_json()
+    assert [(m["sender"], m["text"]) for m in reply["messages"]] == [
+        ("citizen", "er du der?"),
+        ("agent", "Ja."),
+    ]
+    assert reply["message"]["author"] == "Anne"
+
+
+def test_an_admin_must_take_the_chat_over_to_write_in_it(app: Any, login: Any) -> None:
+    handoff = seed_handoff(app)
+    anne, ida = app.test_client(), app.test_client()
+    t_anne, t_ida = login(anne, "agent", "anne"), login(ida, "admin", "ida")
+    anne.post(f"/konsol/samtaler/{handoff}/tag", data={"csrf_token": t_anne})
+    page = ida.get(f"/konsol/samtaler/{handoff}").get_data(as_text=True)
+    assert "Overtag samtalen" in page and 'id="reply-form"' not in page
+    refused = ida.post(f"/konsol/samtaler/{handoff}/svar", json={"text": "Hej"},
+                       headers={"X-CSRF-Token": t_ida})  # fmt: skip
+    assert refused.status_code == 409
+    assert refused.get_json()["error"] == (
+        "Samtalen håndteres af anne. Overtag samtalen for at skrive."
+    )
+    assert anne.post(f"/konsol/samtaler/{handoff}/overtag",
+                     data={"csrf_token": t_anne}).status_code == 403  # fmt: skip
+    ida.post(f"/konsol/samtaler/{handoff}/overtag", data={"csrf_token": t_ida})
+    ok = ida.post(f"/konsol/samtaler/{handoff}/svar", json={"text": "Det er Ida nu."},
+                  headers={"X-CSRF-Token": t_ida})  # fmt: skip
+    assert ok.status_code == 200
+    view = poll(app.test_client())
+    assert view["agent_name"] == "Ida"
+    assert view["messages"][-2]["text"] == "Du skriver nu med Ida fra Borgerservice."
+    assert (view["messages"][-1]["author"], view["messages"][-1]["text"]) == (
+        "Ida", "Det er Ida nu."
+    )  # fmt: skip
+    taken = anne.post(f"/konsol/samtaler/{handoff}/svar", json={"text": "Hallo"},
+                      headers={"X-CSRF-Token": t_anne})  # fmt: skip
+    assert taken.get_json()["error"] == "Samtalen håndteres af ida."
+
+
+def test_a_waiting_citizen_is_told_once_after_the_configured_wait(app: Any) -> None:
+    seed_handoff(app)
+    app.config["HANDOFF_WAIT_S"] = 0
+    citizen = app.test_client()
+    notices = {
+        (m["seq"], m["sender"])
+        for _ in range(3)
+        for m in poll(citizen)["messages"]
+        if m["text"] == OVERDUE_NOTICE
+    }
+    assert len(notices) == 1 and notices.pop()[1] == "system"
+    assert "Bestil et opkald i stedet" in OVERDUE_NOTICE
+
+
+def test_the_callback_instead_button_withdraws_the_waiting_handoff(
+    app: Any, client: Any, login: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[str] = []
+
+    def rasa(url: str, sender: str, text: str, metadata: Any, timeout: float) -> Any:
+        sent.append(text)
+        return [BotMessage("Hvad er dit navn?")]
+
+    monkeypatch.setattr("bot.web.chat.send_to_rasa", rasa)
+    handoff = seed_handoff(app)
+    view = app.test_client().post(
+        "/api/chat",
+        json={"text": "Bestil et opkald i stedet", "payload": "/request_callback",
+              "conversation_id": "samtale-0001", "after": 1},
+    ).get_json()  # fmt: skip
+    assert sent == ["/request_callback"]
+    assert view["state"] == "bot"
+    assert [m["text"] for m in view["messages"]] == ["Bestil et opkald i stedet",
+                                                     "Hvad er dit navn?"]  # fmt: skip
+    token = login(client, "agent", "anne")
+    assert client.get("/konsol/samtaler/koe.json").get_json() == []
+    late = client.post(
+        f"/konsol/samtaler/{handoff}/tag",
+        headers={"Accept": "application/json", "X-CSRF-Token": token},
+    )
+    assert late.status_code == 409
+    assert "venter ikke længere" in late.get_json()["error"]
 
 
 def test_callbacks_tab_lists_by_due_time_and_records_outcomes(

@@ -28,17 +28,26 @@ def test_login_with_wrong_password_is_refused_in_danish(app: Any, client: Any) -
     assert "Forkert brugernavn eller adgangskode." in response.get_data(as_text=True)
 
 
-def test_login_is_throttled_after_five_failures(app: Any, client: Any) -> None:
+def test_login_is_throttled_per_username_and_address(app: Any) -> None:
     make_user(app, "anne", "agent")
-    token = csrf_of(client)
+    guesser, desk = app.test_client(), app.test_client()
+    guesser.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    desk.environ_base["REMOTE_ADDR"] = "10.0.0.21"
+
+    def attempt(client: Any, password: str, username: str = "anne") -> str:
+        data = {"username": username, "password": password, "csrf_token": csrf_of(client)}
+        return str(client.post("/konsol/login", data=data).get_data(as_text=True))
+
     for _ in range(5):
-        client.post(
-            "/konsol/login", data={"username": "anne", "password": "nej", "csrf_token": token}
-        )
-    response = client.post(
-        "/konsol/login", data={"username": "anne", "password": PASSWORD, "csrf_token": token}
-    )
-    assert "For mange forkerte forsøg" in response.get_data(as_text=True)
+        attempt(guesser, "nej")
+    # Blocked where the guessing came from, even with the right password …
+    assert "For mange forkerte forsøg" in attempt(guesser, PASSWORD)
+    # … while Anne at her own desk is not locked out by someone else's guessing.
+    assert desk.get("/konsol/samtaler").status_code == 302
+    attempt(desk, PASSWORD)
+    assert desk.get("/konsol/samtaler").status_code == 200
+    make_user(app, "bo", "agent")  # another user from the guesser's address is a new pair
+    assert "Forkert brugernavn" in attempt(guesser, "nej", "bo")
 
 
 def test_passwords_are_stored_hashed(app: Any) -> None:

@@ -36,9 +36,16 @@ window.BorgerbotAgent = (function () {
         rows.appendChild(tr);
       }
       items.forEach(function (it) {
-        var tr = el("tr", { "data-handoff": it.handoff_id });
-        [it.waited, it.municipality, it.department, it.reason].forEach(function (t) { tr.appendChild(el("td", {}, t)); });
-        var td = el("td"); td.appendChild(el("pre", { "class": "summary" }, it.summary)); tr.appendChild(td);
+        var tr = el("tr", { "data-handoff": it.handoff_id, "class": it.status });
+        [it.waited || it.held, it.municipality, it.department, it.reason].forEach(function (t) { tr.appendChild(el("td", {}, t)); });
+        var td = el("td"); td.appendChild(el("pre", { "class": "summary" }, it.summary));
+        if (it.guesses && it.guesses.length) {
+          td.appendChild(el("p", { "class": "guesses-h" }, "Bottens gæt:"));
+          var ol = el("ol", { "class": "guesses" });
+          it.guesses.forEach(function (g) { ol.appendChild(el("li", {}, g.title)); });
+          td.appendChild(ol);
+        }
+        tr.appendChild(td);
         var action = el("td");
         if (it.status === "waiting") {
           var form = el("form", { method: "post", action: it.claim_url });
@@ -47,7 +54,7 @@ window.BorgerbotAgent = (function () {
           form.appendChild(el("button", { type: "submit" }, "Tag samtalen"));
           action.appendChild(form);
         } else {
-          action.appendChild(el("span", { "class": "badge claimed" }, "Hos " + it.claimed_by));
+          action.appendChild(el("span", { "class": "badge claimed" }, "Taget"));
           action.appendChild(document.createTextNode(" "));
           action.appendChild(el("a", { href: it.url }, "Åbn"));
         }
@@ -65,11 +72,14 @@ window.BorgerbotAgent = (function () {
     var last = 0;
     list.querySelectorAll("li[data-seq]").forEach(function (li) { last = Math.max(last, +li.dataset.seq); });
     list.scrollTop = list.scrollHeight;
+    // Every answer (poll or reply) holds all messages after the `after` it was asked with, in
+    // order, so skipping seqs already shown never skips one not yet shown.
     function add(m) {
       if (m.seq <= last) return;
       last = m.seq;
       var li = el("li", { "class": m.sender, "data-seq": m.seq });
-      li.appendChild(el("span", { "class": "who" }, SENDERS[m.sender] || m.sender));
+      var who = (SENDERS[m.sender] || m.sender) + (m.author ? " (" + m.author + ")" : "");
+      li.appendChild(el("span", { "class": "who" }, who));
       li.appendChild(document.createTextNode(m.text));
       list.appendChild(li);
       list.scrollTop = list.scrollHeight;
@@ -85,8 +95,9 @@ window.BorgerbotAgent = (function () {
         var text = box.value.trim();
         if (!text) { err.textContent = "Skriv et svar, før du sender."; return; }
         err.textContent = "";
-        postJSON(form.getAttribute("action"), { text: text }).then(function (m) { box.value = ""; add(m); box.focus(); })
-          .catch(function (x) { err.textContent = x.message; });
+        postJSON(form.getAttribute("action"), { text: text, after: last }).then(function (b) {
+          box.value = ""; b.messages.forEach(add); box.focus();
+        }).catch(function (x) { err.textContent = x.message; });
       });
       box.addEventListener("keydown", function (e) {
         if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }

@@ -5,6 +5,12 @@
  * 0.5 s while a person holds (or is about to take) the chat, every 3 s while the bot does (its
  * replies come back with the POST anyway). No connection is held open per citizen, it passes
  * any proxy, and an agent's reply shows within about half a second.
+ *
+ * Every request says the last sequence number the widget has (`after`), and the server answers
+ * with everything after it, so no message is ever skipped. Messages are sent one at a time from
+ * an outbox (typing on while a reply is pending queues the text, never drops it), each with a
+ * random client id: a retried POST is stored once, and the widget recognises its own message
+ * by that id (the stored text can differ: CPR numbers are masked).
  */
 (function () {
   "use strict";
@@ -19,11 +25,20 @@
   var POLL_FAST_MS = 500, POLL_SLOW_MS = 3000;
   var URL_RE = /(https?:\/\/[^\s<>"')]+[^\s<>"').,;:!?])/g;
 
+  var CALLBACK_INSTEAD = { title: "Bestil et opkald i stedet", payload: "/request_callback" };
+  var RETRY_MS = [1000, 3000];  // after a network failure; the client id makes retries safe
+
   var state = {
     id: localStorage.getItem(KEY + "conversation"),
     lastSeq: 0, sending: false, open: sessionStorage.getItem(KEY + "open") === "1",
-    agentName: null, convState: "bot", config: null, seen: {}
+    agentName: null, convState: "bot", config: null, seen: {}, outbox: []
   };
+
+  function randomId() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);  // also on plain-http municipal pages (randomUUID is not)
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
 
   var host = document.createElement("div");
   host.id = "borgerbot-widget";
@@ -41,6 +56,7 @@
     '  <p class="typing" hidden><span class="visually-hidden">Assistenten skriver</span>' +
     '    <span aria-hidden="true">●</span><span aria-hidden="true">●</span><span aria-hidden="true">●</span></p>' +
     '  <p class="error" role="alert"></p>' +
+    '  <p class="queue-actions" hidden><button type="button" class="callback-instead"></button></p>' +
     '  <form class="composer">' +
     '    <label for="bb-input">Skriv din besked</label>' +
     '    <div class="row"><textarea id="bb-input" rows="2" maxlength="1000" autocomplete="off"></textarea>' +
@@ -52,9 +68,12 @@
   var $ = function (sel) { return root.querySelector(sel); };
   var launcher = $(".launcher"), panel = $(".panel"), log = $(".messages"), input = $("#bb-input");
   var form = $(".composer"), typing = $(".typing"), status = $(".status"), errorBox = $(".error");
+  var queueActions = $(".queue-actions"), callbackInstead = $(".callback-instead");
+  callbackInstead.textContent = CALLBACK_INSTEAD.title;
   $(".launcher-label").textContent = TITLE;
   $("#bb-title").textContent = TITLE;
 
+  // Rejects with e.status set for an HTTP error, without it when the network failed.
   function api(path, options) {
     return fetch(BASE + path, options).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (body) {
@@ -91,22 +110,35 @@
     buttons.forEach(function (b) {
       var btn = document.createElement("button");
       btn.type = "button"; btn.textContent = b.title;
-      btn.addEventListener("click", function () { send(b.title, b.payload || null); });
+      btn.addEventListener("click", function () {
+        // The buttons go away on send: move focus first, or it falls to the page (WCAG 2.4.3).
+        input.focus();
+        send(b.title, b.payload || null);
+      });
       group.appendChild(btn);
     });
     li.appendChild(group);
   }
 
+  function pendingFor(clientId) {
+    var found = null;
+    log.querySelectorAll("li.pending").forEach(function (li) { if (li.dataset.clientId === clientId) found = li; });
+    return found;
+  }
+
   function addMessage(m) {
     if (m.seq && state.seen[m.seq]) return;
     if (m.seq) { state.seen[m.seq] = true; state.lastSeq = Math.max(state.lastSeq, m.seq); }
-    if (m.sender === "citizen") {
-      var pending = log.querySelector("li.pending");
-      if (pending && pending.dataset.text === m.text) { pending.classList.remove("pending"); return; }
+    var mine = m.sender === "citizen" && m.client_id ? pendingFor(m.client_id) : null;
+    if (mine) {
+      // Our own message, stored: show it as stored (a CPR number comes back masked).
+      mine.classList.remove("pending", "failed");
+      mine.querySelector(".text").textContent = m.text;
+      return;
     }
     var li = document.createElement("li");
     li.className = "msg " + m.sender;
-    var who = m.sender === "agent" && state.agentName ? state.agentName : WHO[m.sender];
+    var who = m.sender === "agent" ? m.author || state.agentName || WHO.agent : WHO[m.sender];
     if (who) {
       var label = document.createElement("span");
       label.className = "who"; label.textContent = who + ": ";
@@ -139,6 +171,12 @@
       status.textContent = "";
       panel.classList.remove("human");
     }
+    // While queued the citizen may give up waiting and be called back instead.
+    var waiting = state.convState === "waiting";
+    if (queueActions.hidden === waiting) {
+      if (!waiting && root.activeElement === callbackInstead) input.focus();
+      queueActions.hidden = !waiting;
+    }
     (body.messages || []).forEach(addMessage);
   }
 
@@ -146,12 +184,17 @@
 
   function send(text, payload) {
     text = (text || "").trim();
-    if (!text || state.sending) return;
+    if (!text) return;
     showError("");
-    state.sending = true;
     clearButtons();
+    if (!state.id) {
+      // Chosen here, not by the server, so a retry of the very first message names the same
+      // conversation.
+      state.id = randomId();
+      localStorage.setItem(KEY + "conversation", state.id);
+    }
     var li = document.createElement("li");
-    li.className = "msg citizen pending"; li.dataset.text = text;
+    li.className = "msg citizen pending"; li.dataset.clientId = randomId();
     var label = document.createElement("span");
     label.className = "who"; label.textContent = "Dig: ";
     li.appendChild(label);
@@ -159,16 +202,47 @@
     li.appendChild(body);
     log.appendChild(li);
     li.scrollIntoView({ block: "nearest" });
+    state.outbox.push({ text: text, payload: payload, li: li });
+    pump();
+  }
+
+  // Sends the outbox one message at a time, in order: the server routes each with the state the
+  // one before left (bot, queue or person).
+  function pump() {
+    if (state.sending || !state.outbox.length) return;
+    var item = state.outbox.shift();
+    state.sending = true;
     if (state.convState === "bot" || state.convState === "closed") typing.hidden = false;
-    api("/api/chat", {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ text: text, payload: payload, conversation_id: state.id,
-                             municipality: MUNICIPALITY })
-    }).then(applyState).catch(function (e) {
-      li.classList.add("failed");
-      showError(e.message + " Din besked er gemt, hvis den blev vist.");
+    var attempt = 0;
+    function post() {
+      return api("/api/chat", {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ text: item.text, payload: item.payload, conversation_id: state.id,
+                               municipality: MUNICIPALITY, after: state.lastSeq,
+                               client_id: item.li.dataset.clientId })
+      }).catch(function (e) {
+        if (e.status === undefined && attempt < RETRY_MS.length) {
+          return new Promise(function (ok) { setTimeout(ok, RETRY_MS[attempt++]); }).then(post);
+        }
+        throw e;
+      });
+    }
+    post().then(applyState).catch(function (e) {
+      if (e.status === 503) {
+        showError(e.message);  // stored; only the assistant's reply failed
+        item.li.classList.remove("pending");
+        return;
+      }
+      item.li.classList.add("failed");
+      item.li.classList.remove("pending");
+      var restore = !input.value;  // never lose what the citizen wrote
+      if (restore) input.value = item.text;
+      showError((e.status === undefined ? "Beskeden blev ikke sendt. Tjek din forbindelse." : e.message) +
+                (restore ? " Din tekst står i feltet igen, så du kan sende den." : ""));
     }).then(function () {
-      typing.hidden = true; state.sending = false;
+      state.sending = false;
+      typing.hidden = true;
+      pump();
     });
   }
 
@@ -225,6 +299,10 @@
     }
   }
 
+  callbackInstead.addEventListener("click", function () {
+    input.focus();  // the button disappears once the bot has the chat again
+    send(CALLBACK_INSTEAD.title, CALLBACK_INSTEAD.payload);
+  });
   launcher.addEventListener("click", function () { setOpen(true, true); });
   $(".close").addEventListener("click", function () { setOpen(false, true); });
   panel.addEventListener("keydown", function (e) { if (e.key === "Escape") setOpen(false, true); });
