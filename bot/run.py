@@ -21,7 +21,9 @@ STARTUP_TIMEOUT_S = 300
 
 def health_urls(settings: Settings) -> dict[str, str]:
     return {
-        "rasa": f"{settings.rasa_url}/status",
+        # The REST channel's own health route: it answers once the model is loaded (Rasa loads
+        # it before it starts listening), and needs no --enable-api.
+        "rasa": f"{settings.rasa_url}/webhooks/rest/",
         "actions": f"http://{settings.host}:{settings.actions_port}/health",
         "web": f"{settings.web_url}healthz",
     }
@@ -98,7 +100,7 @@ def _first_admin_hint(settings: Settings) -> str:
 
     store = Store(settings.database_url)
     try:
-        with store.transaction() as db:
+        with store.read() as db:
             if db.scalar(select(func.count()).select_from(User)):
                 return ""
     finally:

@@ -19,8 +19,11 @@ def command(process: str, settings: Settings) -> list[str]:
         model = model_path(settings)
         if not model.exists():
             raise SystemExit(f"No trained Rasa model at {model}; run `make setup` first.")
+        # No --enable-api: the web front talks to Rasa only through the REST channel's webhook,
+        # and the HTTP API (trackers, events, model replacement) would be open to anyone who
+        # reaches the port, as it has no token of its own unless given one.
         return [
-            py, "-m", "rasa", "run", "--enable-api",
+            py, "-m", "rasa", "run",
             "--model", str(model),
             "--endpoints", str(BOT_DIR / "endpoints.yml"),
             "--credentials", str(BOT_DIR / "credentials.yml"),
