@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import logging
 import threading
+import time
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -67,6 +68,8 @@ DECISIONS_DA = {
     ),
 }
 STATE_DA = {PUBLISHED: "Udgivet", UNPUBLISHED: "Afpubliceret"}
+# the form's `handling`: the two buttons, and "check" (Enter in a field of a published guide)
+PUBLISH, DRAFT, CHECK = "udgiv", "kladde", "kontrol"
 HINTS_DA = {
     "title": "Skriv titlen, som en borger ville spørge, fx «Hvordan får jeg MitID?».",
     "slug": "Små bogstaver a–z, tal og bindestreger. Den kan ikke ændres bagefter.",
@@ -80,6 +83,8 @@ HINTS_DA = {
     "Brug ## til overskrifter, 1. til trin og - til punkter. HTML er ikke tilladt.",
 }
 _warm_lock = threading.Lock()
+WARM_UP = "KNOWLEDGE_WARM_UP"  # app config: load the model in the background at start
+_WARMING = "borgerbot.knowledge_warming"
 
 
 def _store() -> GuideStore:
@@ -87,25 +92,39 @@ def _store() -> GuideStore:
     return GuideStore.from_settings(settings, embedder=lambda: get_knowledge().embedder)
 
 
-def _warm_up() -> None:
-    """Load the model and index in the background when an editor starts work, so the first
-    publish or test question does not wait for it."""
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.testing or "borgerbot.knowledge" in app.extensions:
+def warm_up(app: Flask) -> None:
+    """Load the model and index in a background thread, once per process, so that the first
+    publish, console search or unanswered report does not wait 20–40 s for it. Started by the
+    web process's first request (at start, `make run`'s health check), never blocking it; off
+    when `KNOWLEDGE_WARM_UP` is false (the default under TESTING: Flask-client tests would load
+    the model once per app). Failures are only logged: the first real use reports them."""
+    if not app.config.get(WARM_UP, not app.testing):
+        return
+    if app.extensions.get(_WARMING) or "borgerbot.knowledge" in app.extensions:
         return
     with _warm_lock:
-        if app.extensions.get("borgerbot.editor_warm_up"):
+        if app.extensions.get(_WARMING):
             return
-        app.extensions["borgerbot.editor_warm_up"] = True
+        app.extensions[_WARMING] = True
 
     def load() -> None:
+        started = time.monotonic()
         with app.app_context():
             try:
-                get_knowledge()
+                kb = get_knowledge()
             except Exception:
-                log.exception("could not load the knowledge base for the editor")
+                log.exception("could not load the knowledge base in the background")
+                return
+        log.info("knowledge base loaded in the background in %.1f s (index %s)",
+                 time.monotonic() - started, kb.version)  # fmt: skip
 
-    threading.Thread(target=load, name="editor-warm-up", daemon=True).start()
+    threading.Thread(target=load, name="knowledge-warm-up", daemon=True).start()
+
+
+@bp.before_app_request
+def _warm_up_on_first_request() -> None:
+    if not current_app.extensions.get(_WARMING):
+        warm_up(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 def local_time(at: datetime) -> str:
@@ -171,7 +190,6 @@ def municipality_label(code: str) -> str:
 @bp.get("/")
 @roles_required("editor")
 def guides() -> ResponseReturnValue:
-    _warm_up()
     entries = _store().entries()
     f = {k: request.args.get(k, "").strip() for k in
          ("q", "kategori", "ansvarlig", "kommune", "status", "foer", "sorter")}  # fmt: skip
@@ -221,6 +239,7 @@ def _render_form(
     entry: Entry | None,
     errors: dict[str, str] | None = None,
     general: str | None = None,
+    notice: str | None = None,
     status: int = 200,
     base_sha: str = "",
     questions: list[str] | None = None,
@@ -234,6 +253,8 @@ def _render_form(
             entry=entry,
             errors=errors or {},
             general=general,
+            notice=notice,
+            implicit_action=CHECK if entry is not None and entry.published else DRAFT,
             labels=LABELS_DA,
             hints=HINTS_DA,
             preview_html=html,
@@ -287,7 +308,19 @@ def _save(
 
 def _action_state() -> State | None:
     action = request.form.get("handling")
-    return {"udgiv": PUBLISHED, "kladde": UNPUBLISHED}.get(action or "")
+    return {PUBLISH: PUBLISHED, DRAFT: UNPUBLISHED}.get(action or "")
+
+
+def _checked(form: GuideForm, entry: Entry | None, base_sha: str) -> ResponseReturnValue:
+    """Enter in a field of a published guide (without JavaScript; with it, editor.js stays on
+    the page): the form checked and shown again, nothing saved."""
+    notice = (
+        "Intet er gemt. Tryk på «Udgiv ændringer», når du vil udgive dine ændringer."
+        if entry is not None and entry.published
+        else "Intet er gemt endnu. Tryk på «Udgiv» eller «Gem som kladde»."
+    )
+    return _render_form(form=form, entry=entry, errors=_errors(check_form(form)),
+                        base_sha=base_sha, notice=notice)  # fmt: skip
 
 
 @bp.get("/ny")
@@ -295,7 +328,6 @@ def _action_state() -> State | None:
 def new() -> ResponseReturnValue:
     """A new guide; from the unanswered-questions report with `title` and the citizens'
     wordings (`question`, repeated) filled in."""
-    _warm_up()
     title = " ".join(request.args.get("title", "").split())[:200]
     questions = [" ".join(q.split())[:300] for q in request.args.getlist("question") if q.strip()]
     return _render_form(
@@ -306,6 +338,8 @@ def new() -> ResponseReturnValue:
 @bp.post("/ny")
 @roles_required("editor")
 def create() -> ResponseReturnValue:
+    if request.form.get("handling") == CHECK:
+        return _checked(GuideForm.from_mapping(request.form), None, "")
     state = _action_state()
     if state is None:
         abort(400, description="Vælg «Udgiv» eller «Gem som kladde».")
@@ -315,7 +349,6 @@ def create() -> ResponseReturnValue:
 @bp.get("/<key>/rediger")
 @roles_required("editor")
 def edit(key: str) -> ResponseReturnValue:
-    _warm_up()
     entry = _entry_or_404(_store(), key)
     errors = _errors(check_form(entry.form)) if entry.error else {}
     general = (
@@ -331,15 +364,17 @@ def edit(key: str) -> ResponseReturnValue:
 @roles_required("editor")
 def update(key: str) -> ResponseReturnValue:
     entry = _entry_or_404(_store(), key)
-    state = _action_state()
-    if state is None:
-        abort(400, description="Vælg «Udgiv» eller «Gem som kladde».")
     # the address of an existing guide is fixed: evaluation sets and statistics refer to it
     form = replace(
         GuideForm.from_mapping(request.form, entry.form.extra),
         slug=entry.slug,
         municipality=entry.municipality,
     )
+    if request.form.get("handling") == CHECK:
+        return _checked(form, entry, request.form.get("base_sha") or "")
+    state = _action_state()
+    if state is None:
+        abort(400, description="Vælg «Udgiv» eller «Gem som kladde».")
     return _save(form, entry, state, request.form.get("base_sha") or None)
 
 
@@ -479,7 +514,6 @@ def restore(key: str, number: int) -> ResponseReturnValue:
 @bp.get("/proev")
 @roles_required("editor")
 def try_question() -> ResponseReturnValue:
-    _warm_up()
     question = request.args.get("spoergsmaal", "").strip()[:1000]
     municipality = request.args.get("kommune", "").strip() or NATIONAL
     entries = _store().entries()

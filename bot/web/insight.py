@@ -7,7 +7,6 @@ municipality) from the query string, renders the pages and serves the same repor
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -127,27 +126,6 @@ def _report(f: Filter) -> tuple[UnansweredReport, bool]:
     return UnansweredReport(f.period, f.municipality, total, clusters), by_meaning
 
 
-def _warm_up() -> None:
-    """Load the model in the background, so the unanswered page (which groups questions with it)
-    opens quickly after the statistics page. Once per process; failures are only logged."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.extensions.get("borgerbot.knowledge") is not None or app.extensions.get(_WARMING):
-        return
-    app.extensions[_WARMING] = True
-
-    def load() -> None:
-        with app.app_context():
-            try:
-                get_knowledge()
-            except Exception:
-                log.exception("could not load the knowledge base in the background")
-
-    threading.Thread(target=load, name="insight-warm-up", daemon=True).start()
-
-
-_WARMING = "borgerbot.insight.warming"
-
-
 def _page_context(f: Filter) -> dict[str, object]:
     return {
         "filter": f,
@@ -209,8 +187,6 @@ def _analytics(f: Filter) -> Analytics:
 def analytics_page() -> ResponseReturnValue:
     f = read_filter(request.args)
     a = _analytics(f)
-    if a.fallbacks and not current_app.testing:
-        _warm_up()
     return render_template(
         "insight/analytics.html",
         a=a,

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -166,6 +169,38 @@ def test_every_change_needs_the_csrf_token(editor: Editor, path: str, kwargs: di
     assert (editor.guides_dir / "pas-bestil.md").exists()
 
 
+def test_the_model_loads_in_the_background_from_the_first_request(
+    app: Any, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """So the first publish does not wait 20–40 s for it; a setting, off by default in tests."""
+    loading, release = threading.Event(), threading.Event()
+    loaded = SimpleNamespace(version="v1")
+    calls: list[object] = []
+
+    def slow_load(settings: object) -> Any:
+        calls.append(settings)
+        loading.set()
+        assert release.wait(timeout=10)
+        return loaded
+
+    monkeypatch.setattr(KnowledgeBase, "from_settings", slow_load)
+    assert client.get("/healthz").status_code == 200
+    assert not loading.wait(timeout=0.3)  # TESTING: off unless asked for
+
+    app.config["KNOWLEDGE_WARM_UP"] = True
+    started = time.monotonic()
+    assert client.get("/healthz").status_code == 200
+    assert time.monotonic() - started < 2  # the health check does not wait for the model
+    assert loading.wait(timeout=5)
+    assert client.get("/healthz").status_code == 200  # loading meanwhile: nothing new started
+    release.set()
+    deadline = time.monotonic() + 5
+    while "borgerbot.knowledge" not in app.extensions and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert app.extensions["borgerbot.knowledge"] is loaded
+    assert len(calls) == 1
+
+
 # --------------------------------------------------------------------------- list
 
 
@@ -293,6 +328,42 @@ def test_editing_keeps_the_address_and_publishes(editor: Editor) -> None:
     response = editor.post("/pas-bestil/rediger", form)
     assert response.status_code == 409
     assert "ændret af en anden" in page(response)
+
+
+def default_button(html: str) -> str:
+    """The form's first submit button: the one a browser submits with when Enter is pressed."""
+    form = html.split('id="guide-form"', 1)[1]
+    button = re.search(r'<button type="submit" name="handling" value="([a-z]+)"', form)
+    assert button is not None
+    return button[1]
+
+
+def test_enter_in_a_field_never_publishes(editor: Editor) -> None:
+    assert default_button(page(editor.client.get(BASE + "/ny"))) == "kladde"
+    assert default_button(page(editor.client.get(BASE + "/pas-bestil/rediger"))) == "kontrol"
+    editor.post("/mitid-spaer/afpublicer", {})
+    assert default_button(page(editor.client.get(BASE + "/mitid-spaer/rediger"))) == "kladde"
+
+    # Enter in the title of a published guide: checked and shown again, nothing written
+    entry = editor.store.get("pas-bestil")
+    assert entry is not None
+    before = entry.path.read_text(encoding="utf-8")
+    form = {name: getattr(entry.form, name) for name in NEW}
+    form.update(title="Ændret titel", url="ikke et link", handling="kontrol",
+                base_sha=file_sha(entry.path))  # fmt: skip
+    response = editor.post("/pas-bestil/rediger", form)
+    assert response.status_code == 200
+    html = page(response)
+    assert "Intet er gemt. Tryk på «Udgiv ændringer»" in html
+    assert 'value="Ændret titel"' in html  # the editor's text is kept on the page
+    assert "Linket skal begynde med https://" in html  # and checked
+    assert f'name="base_sha" value="{file_sha(entry.path)}"' in html
+    assert entry.path.read_text(encoding="utf-8") == before
+    assert editor.store.history("pas-bestil") == []
+    # a new guide is not created by a check either
+    response = editor.post("/ny", {**NEW, "handling": "kontrol"})
+    assert response.status_code == 200 and "Intet er gemt endnu" in page(response)
+    assert editor.store.get("lystfiskertegn") is None
 
 
 def test_unpublish_and_publish_again(editor: Editor) -> None:

@@ -73,15 +73,28 @@
       });
     }
 
+    // Enter in a field submits with the hidden default button (see edit.html): "kontrol" for a
+    // published guide, "kladde" otherwise. Without a submitter (old browsers, requestSubmit())
+    // the safe choice is the same: never "udgiv", which only a click on «Udgiv» may send.
+    var implicit = form.querySelector(".implicit-submit");
+    var safe = implicit ? implicit.value : "kontrol";
+
     form.addEventListener("submit", function (event) {
       var submitter = event.submitter;
+      var action = submitter && submitter.name === "handling" ? submitter.value : safe;
+      if (action === "kontrol") {
+        event.preventDefault(); // nothing to save: show the checks where the editor is
+        byId("save-status").textContent = "Intet er gemt. Tryk på «Udgiv ændringer», når du vil udgive.";
+        preview();
+        return;
+      }
       var hidden = document.createElement("input");
       hidden.type = "hidden";
       hidden.name = "handling";
-      hidden.value = submitter ? submitter.value : "udgiv";
+      hidden.value = action;
       form.appendChild(hidden);
       form.querySelectorAll('button[type="submit"]').forEach(function (b) { b.disabled = true; });
-      byId("save-status").textContent = hidden.value === "udgiv"
+      byId("save-status").textContent = action === "udgiv"
         ? "Udgiver og opdaterer søgeindekset … det tager et par sekunder."
         : "Gemmer kladden …";
     });
