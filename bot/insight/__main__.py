@@ -20,11 +20,12 @@ from typing import TextIO
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.hours import TZ
+from bot.insight import clusters
 from bot.insight.analytics import WEEKDAYS, Analytics, analytics
 from bot.insight.clusters import QueryEmbedder
 from bot.insight.export import analytics_csv, unanswered_csv
 from bot.insight.period import DEFAULT_DAYS, Period, guide_titles, local, parse_day
-from bot.insight.unanswered import UnansweredReport, cluster_questions, unanswered_questions
+from bot.insight.unanswered import UnansweredReport, clustered_report, unanswered_questions
 from bot.settings import Settings
 from bot.store.db import Store, StoreUnavailable
 
@@ -96,6 +97,13 @@ def print_unanswered(report: UnansweredReport, out: TextIO) -> None:
         f"{report.unanswered} of {report.total_questions} questions, "
         f"{len(report.clusters)} clusters\n"
     )
+    if report.unclustered:
+        n = len(report.unclustered)
+        older = f"{n} older question is" if n == 1 else f"{n} older questions are"
+        w(
+            f"(only the {clusters.MAX_WORDINGS} newest distinct wordings were clustered: "
+            f"{older} in no cluster; --csv lists them)\n"
+        )
     for c in report.clusters:
         reasons = ", ".join(f"{r} {n}" for r, n in c.reasons.items())
         seen = f"{local(c.first_seen):%Y-%m-%d}..{local(c.last_seen):%Y-%m-%d}"
@@ -153,8 +161,11 @@ def main(
             return 0
         questions, total = unanswered_questions(store, period, args.municipality)
         # The model costs seconds to load: only when there is something to group.
-        clusters = cluster_questions(questions, embedder()) if questions else []
-        report = UnansweredReport(period, args.municipality, total, clusters)
+        report = (
+            clustered_report(period, args.municipality, total, questions, embedder())
+            if questions
+            else UnansweredReport(period, args.municipality, total, [])
+        )
         if args.csv:
             sys.stdout.write(unanswered_csv(report))
         else:

@@ -27,6 +27,7 @@ not a verdict. The tests use other questions than the calibration.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import weakref
@@ -35,8 +36,10 @@ from typing import Protocol
 
 import numpy as np
 
+log = logging.getLogger(__name__)
+
 RELATIVE_THRESHOLD = 0.25
-MAX_WORDINGS = 2000  # average linkage is O(n²) memory; beyond this the most frequent are kept
+MAX_WORDINGS = 2000  # average linkage is O(n²) memory; beyond this the newest are kept
 BACKGROUND = (
     "Hvordan bestiller jeg et nyt pas?",
     "Jeg har glemt mit bruger-id til MitID",
@@ -151,14 +154,22 @@ def cluster_texts(
     """Clusters of `texts` as index lists, largest (most questions) first.
 
     Identical wordings (after `normalise`) are embedded once and always share a cluster; the
-    clustering runs over distinct wordings, at most MAX_WORDINGS of them (the most frequent;
-    the rest are left out).
+    clustering runs over distinct wordings, at most MAX_WORDINGS of them: with more, only the
+    newest (`texts` are oldest first) are clustered and the questions of the others are in no
+    cluster (logged; the report tells the editor).
     """
     by_wording: dict[str, list[int]] = {}
     for i, text in enumerate(texts):
         by_wording.setdefault(normalise(text), []).append(i)
-    wordings = sorted(by_wording, key=lambda w: (-len(by_wording[w]), by_wording[w][0]))
-    wordings = [w for w in wordings if w][:MAX_WORDINGS]
+    wordings = list(by_wording)
+    if len(wordings) > MAX_WORDINGS:
+        wordings = sorted(wordings, key=lambda w: by_wording[w][-1])[-MAX_WORDINGS:]
+        left_out = len(texts) - sum(len(by_wording[w]) for w in wordings)
+        log.warning(
+            "clustering only the %d newest of %d distinct wordings: %d of %d questions left out",
+            MAX_WORDINGS, len(by_wording), left_out, len(texts),
+        )  # fmt: skip
+    wordings.sort(key=lambda w: (-len(by_wording[w]), by_wording[w][0]))
     if not wordings:
         return []
     # Embed one original text per wording: the model sees what the citizen wrote.

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from bot.hours import WEEKDAY_NAMES_DA
 from bot.insight.analytics import WEEKDAYS, Analytics
 from bot.insight.period import local
-from bot.insight.unanswered import REASON_LABELS_DA, UnansweredReport
+from bot.insight.unanswered import REASON_LABELS_DA, UnansweredQuestion, UnansweredReport
 
 ANALYTICS_HEADER = ("section", "item", "measure", "value")
 UNANSWERED_HEADER = (
@@ -96,20 +96,17 @@ def analytics_rows(a: Analytics) -> list[tuple[str, str, str, Value]]:
 
 
 def unanswered_rows(report: UnansweredReport) -> list[tuple[Value, ...]]:
-    """One row per unanswered question, largest cluster first; created_at in local time."""
-    return [
-        (
-            c.number,
-            c.size,
-            q.id,
-            local(q.created_at).isoformat(timespec="seconds"),
-            q.municipality,
-            q.reason,
-            q.text,
-        )
-        for c in report.clusters
-        for q in c.questions
+    """One row per unanswered question, largest cluster first, then those left out of the
+    clustering (cluster and cluster_size empty); created_at in local time."""
+    grouped: list[tuple[Value, Value, UnansweredQuestion]] = [
+        (c.number, c.size, q) for c in report.clusters for q in c.questions
     ]
+    grouped += [("", "", q) for q in report.unclustered]
+    return [
+        (number, size, q.id, local(q.created_at).isoformat(timespec="seconds"), q.municipality,
+         q.reason, q.text)
+        for number, size, q in grouped
+    ]  # fmt: skip
 
 
 def spreadsheet_safe(value: Value) -> Value:

@@ -9,8 +9,9 @@ outcome, or `fallback` when the bot did not understand and nothing happened afte
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
@@ -19,6 +20,7 @@ from bot.insight.clusters import QueryEmbedder, cluster_texts, normalise, repres
 from bot.insight.period import Period
 from bot.store.db import Store
 from bot.store.models import Conversation, Question
+from knowledge.text import fold, stop_words
 
 UNANSWERED_OUTCOMES = ("none_of_them", "not_helpful", "handoff", "callback")
 REASONS = ("fallback", *UNANSWERED_OUTCOMES)
@@ -30,6 +32,8 @@ REASON_LABELS_DA = {
     "callback": "Tilbudt opringning",
 }
 EXAMPLES = 5
+MAX_KEYWORDS = 12
+WORDS = re.compile(r"[^\W\d_](?:[\w-]*\w)?")
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,18 @@ class QuestionCluster:
         return self.questions[-1].created_at
 
     @property
+    def suggested_keywords(self) -> list[str]:
+        """The citizens' own content words, most widespread first: search keywords for a new
+        guide (stop words and words under three letters left out), in order of appearance
+        among equals."""
+        stops = stop_words()
+        counts: Counter[str] = Counter()
+        for q in self.questions:
+            words = dict.fromkeys(w for w in WORDS.findall(q.text.lower()) if len(w) > 2)
+            counts.update(w for w in words if fold(w) not in stops)  # once per question
+        return [w for w, _ in counts.most_common(MAX_KEYWORDS)]
+
+    @property
     def suggested_title(self) -> str:
         """The most typical wording, as a guide title: capital first letter, no trailing space."""
         text = self.examples[0].strip()
@@ -88,10 +104,12 @@ class UnansweredReport:
     municipality: str | None
     total_questions: int  # all logged questions in the period and municipality
     clusters: list[QuestionCluster]
+    # questions left out of the clustering (beyond clusters.MAX_WORDINGS wordings), oldest first
+    unclustered: list[UnansweredQuestion] = field(default_factory=list)
 
     @property
     def unanswered(self) -> int:
-        return sum(c.size for c in self.clusters)
+        return sum(c.size for c in self.clusters) + len(self.unclustered)
 
 
 def unanswered_questions(
@@ -170,8 +188,22 @@ def group_by_wording(questions: list[UnansweredQuestion]) -> list[QuestionCluste
     ]
 
 
+def clustered_report(
+    period: Period,
+    municipality: str | None,
+    total: int,
+    questions: list[UnansweredQuestion],
+    embedder: QueryEmbedder,
+) -> UnansweredReport:
+    """The report over `questions` (oldest first), clustered by meaning."""
+    clusters = cluster_questions(questions, embedder)
+    clustered = {q.id for c in clusters for q in c.questions}
+    left_out = [q for q in questions if q.id not in clustered]
+    return UnansweredReport(period, municipality, total, clusters, left_out)
+
+
 def unanswered_report(
     store: Store, period: Period, municipality: str | None, embedder: QueryEmbedder
 ) -> UnansweredReport:
     questions, total = unanswered_questions(store, period, municipality)
-    return UnansweredReport(period, municipality, total, cluster_questions(questions, embedder))
+    return clustered_report(period, municipality, total, questions, embedder)

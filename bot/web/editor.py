@@ -36,6 +36,7 @@ from bot.web.auth import roles_required
 from bot.web.extensions import get_knowledge
 from knowledge.authoring import (
     LABELS_DA,
+    MAX_TITLE,
     PUBLISHED,
     UNPUBLISHED,
     Change,
@@ -52,8 +53,9 @@ from knowledge.authoring import (
     file_sha,
     parse_key,
     render_html,
+    split_keywords,
 )
-from knowledge.guides import NATIONAL
+from knowledge.guides import CODE, NATIONAL
 from knowledge.passages import split_guide
 
 log = logging.getLogger(__name__)
@@ -326,13 +328,18 @@ def _checked(form: GuideForm, entry: Entry | None, base_sha: str) -> ResponseRet
 @bp.get("/ny")
 @roles_required("editor")
 def new() -> ResponseReturnValue:
-    """A new guide; from the unanswered-questions report with `title` and the citizens'
-    wordings (`question`, repeated) filled in."""
-    title = " ".join(request.args.get("title", "").split())[:200]
+    """A new guide; from the unanswered-questions report with `title`, the citizens' wordings
+    (`question`, repeated), their words as `keywords` and the report's municipality (`kommune`)
+    filled in."""
+    title = " ".join(request.args.get("title", "").split())[:MAX_TITLE]
     questions = [" ".join(q.split())[:300] for q in request.args.getlist("question") if q.strip()]
-    return _render_form(
-        form=GuideForm(title=title, updated=today()), entry=None, questions=questions[:10]
-    )
+    keywords = [k[:60] for k in split_keywords(request.args.get("keywords", ""))][:20]
+    municipality = request.args.get("kommune", "").strip()
+    if municipality != NATIONAL and not CODE.match(municipality):
+        municipality = NATIONAL
+    form = GuideForm(title=title, keywords=", ".join(keywords), municipality=municipality,
+                     updated=today())  # fmt: skip
+    return _render_form(form=form, entry=None, questions=questions[:10])
 
 
 @bp.post("/ny")

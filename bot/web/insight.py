@@ -16,7 +16,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask.typing import ResponseReturnValue
 
 from bot.hours import TZ
-from bot.insight import charts
+from bot.insight import charts, clusters
 from bot.insight.analytics import WEEKDAYS, Analytics, analytics, municipalities
 from bot.insight.export import analytics_csv as analytics_csv_text
 from bot.insight.export import unanswered_csv as unanswered_csv_text
@@ -25,7 +25,7 @@ from bot.insight.unanswered import (
     REASON_LABELS_DA,
     QuestionCluster,
     UnansweredReport,
-    cluster_questions,
+    clustered_report,
     group_by_wording,
     unanswered_questions,
 )
@@ -36,8 +36,6 @@ from knowledge.guides import CODE, NATIONAL
 log = logging.getLogger(__name__)
 bp = Blueprint("insight", __name__, url_prefix="/konsol")
 
-# The guide editor's "new guide" page, pre-filled from the query string where it supports it.
-NEW_GUIDE_ENDPOINTS = ("editor.new_guide", "editor.new")
 ALL = ""  # the municipality filter's "all municipalities"
 
 
@@ -92,12 +90,17 @@ def municipality_label(code: str | None) -> str:
     return "uden kommunekode" if code == "*" else f"kommune {code}"
 
 
-def new_guide_url(cluster: QuestionCluster) -> str | None:
-    """A link to the editor's new-guide page with the cluster's wording; None without an editor."""
-    for endpoint in NEW_GUIDE_ENDPOINTS:
-        if endpoint in current_app.view_functions:
-            return url_for(endpoint, title=cluster.suggested_title, question=cluster.examples)
-    return None
+def new_guide_url(cluster: QuestionCluster, municipality: str | None) -> str:
+    """The guide editor's new-guide page, pre-filled from the cluster: a title, the citizens'
+    wordings, their words as keywords, and the report's municipality (if it has one)."""
+    args: dict[str, Any] = {
+        "title": cluster.suggested_title,
+        "question": cluster.examples,
+        "keywords": ", ".join(cluster.suggested_keywords),
+    }
+    if municipality is not None:
+        args["kommune"] = municipality
+    return url_for("editor.new", **args)
 
 
 def csv_response(text: str, name: str) -> Response:
@@ -119,11 +122,11 @@ def _report(f: Filter) -> tuple[UnansweredReport, bool]:
         return UnansweredReport(f.period, f.municipality, total, []), True
     try:
         embedder = get_knowledge().embedder
-        clusters, by_meaning = cluster_questions(questions, embedder), True
+        return clustered_report(f.period, f.municipality, total, questions, embedder), True
     except Exception:
         log.exception("could not cluster unanswered questions; grouping identical wordings only")
-        clusters, by_meaning = group_by_wording(questions), False
-    return UnansweredReport(f.period, f.municipality, total, clusters), by_meaning
+        by_wording = group_by_wording(questions)
+        return UnansweredReport(f.period, f.municipality, total, by_wording), False
 
 
 def _page_context(f: Filter) -> dict[str, object]:
@@ -162,6 +165,7 @@ def unanswered() -> ResponseReturnValue:
         report=report,
         by_meaning=by_meaning,
         reason_labels=REASON_LABELS_DA,
+        max_wordings=clusters.MAX_WORDINGS,
         new_guide_url=new_guide_url,
         csv_url=url_for("insight.unanswered_csv", **f.args()),
         **_page_context(f),

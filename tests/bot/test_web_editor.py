@@ -271,11 +271,17 @@ def test_every_field_has_a_label_and_a_hint(editor: Editor) -> None:
 
 
 def test_new_guide_from_the_unanswered_report_is_prefilled(editor: Editor) -> None:
-    query = {"title": "Lystfiskertegn", "question": ["hvor køber jeg fisketegn", "<b>fiske</b>"]}
+    query = {"title": "Lystfiskertegn", "question": ["hvor køber jeg fisketegn", "<b>fiske</b>"],
+             "keywords": "fisketegn, køber,, fiske", "kommune": "0101"}  # fmt: skip
     html = page(editor.client.get(BASE + "/ny", query_string=query))
     assert 'id="f-title" name="title" value="Lystfiskertegn"' in html
     assert "Det spurgte borgerne om" in html and "<li>hvor køber jeg fisketegn</li>" in html
     assert "&lt;b&gt;fiske&lt;/b&gt;" in html
+    assert ">fisketegn, køber, fiske</textarea>" in html
+    assert 'id="f-municipality" name="municipality" value="0101"' in html
+    # an address that is not a municipality code is not taken over
+    html = page(editor.client.get(BASE + "/ny", query_string={"kommune": "01 01"}))
+    assert 'id="f-municipality" name="municipality" value="*"' in html
 
 
 def test_publish_a_new_guide_updates_the_index_and_the_history(editor: Editor) -> None:

@@ -122,23 +122,31 @@ def test_unanswered_page_lists_clusters_with_a_link_to_the_editor(
     assert "Bottens bedste gæt Nyt sundhedskort (sundhedskort-nyt, 1 gange)" in text
     assert "Hent listen som CSV" in text
     links = re.findall(r'<a class="button" href="([^"]+)">Skriv en vejledning', html)
-    if "editor.new_guide" in seeded.view_functions or "editor.new" in seeded.view_functions:
-        assert len(links) == 4
-        query = parse_qs(urlsplit(links[0].replace("&amp;", "&")).query)
-        assert query["title"] == ["Hvordan registrerer jeg min hund?"]
-        assert query["question"] == ["Hvordan registrerer jeg min hund?"]
-    else:
-        assert links == []
+    assert len(links) == 4
+    url = urlsplit(links[0].replace("&amp;", "&"))
+    assert url.path == "/konsol/vejledninger/ny"
+    query = parse_qs(url.query)
+    assert query["title"] == ["Hvordan registrerer jeg min hund?"]
+    assert query["question"] == ["Hvordan registrerer jeg min hund?"]
+    assert query["keywords"] == ["registrerer, hund"]  # the citizens' words, no stop words
+    assert "kommune" not in query  # the report covers all municipalities
+    # and the editor's page opens with all of it filled in
+    editor = client.get(links[0].replace("&amp;", "&")).get_data(as_text=True)
+    assert 'id="f-title" name="title" value="Hvordan registrerer jeg min hund?"' in editor
+    assert ">registrerer, hund</textarea>" in editor
 
 
-def test_no_editor_no_button(
-    seeded: Any, client: Any, login: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+def test_write_a_guide_link_carries_the_reports_municipality(
+    seeded: Any, client: Any, login: Callable[..., str]
 ) -> None:
-    monkeypatch.setattr(bot.web.insight, "NEW_GUIDE_ENDPOINTS", ("editor.does_not_exist",))
     login(client, "editor")
-    html = client.get(UNANSWERED).get_data(as_text=True)
-    assert "Skriv en vejledning" not in html
-    assert "Hvordan registrerer jeg min hund?" in html
+    html = client.get(f"{UNANSWERED}&kommune=0101").get_data(as_text=True)
+    links = re.findall(r'<a class="button" href="([^"]+)">Skriv en vejledning', html)
+    assert links
+    for link in links:
+        assert parse_qs(urlsplit(link.replace("&amp;", "&")).query)["kommune"] == ["0101"]
+    editor = client.get(links[0].replace("&amp;", "&")).get_data(as_text=True)
+    assert re.search(r'id="f-municipality" name="municipality" value="0101"', editor)
 
 
 def test_without_the_model_identical_wordings_are_still_grouped(

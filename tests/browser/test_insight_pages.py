@@ -125,8 +125,12 @@ def test_insight_pages(stack: Stack, new_page: Any, console_users: Any, artifact
     violations = run_axe(eva)
     assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
     button = first.get_by_role("link", name="Skriv en vejledning")
-    if button.count():
-        button.click()
-        eva.wait_for_load_state()
-        assert "/konsol/vejledninger/ny" in eva.url
-        eva.screenshot(path=str(artifacts / "insight-new-guide-from-cluster.png"), full_page=True)
+    assert button.count() == 1
+    button.click()
+    eva.wait_for_url("**/konsol/vejledninger/ny?*")
+    # the editor opens with the cluster's title, wordings, keywords and municipality
+    assert "hund" in eva.get_by_label("Titel", exact=True).input_value().lower()
+    assert "hund" in eva.get_by_label("Søgeord", exact=True).input_value()
+    assert eva.get_by_label("Kommune", exact=True).input_value() == "*"  # all municipalities
+    eva.get_by_role("heading", name="Det spurgte borgerne om").wait_for()
+    eva.screenshot(path=str(artifacts / "insight-new-guide-from-cluster.png"), full_page=True)
