@@ -3,7 +3,8 @@ browser tests (one start per test session).
 
 They run over a throwaway data folder: a copy of the guides and the index (the editor tests
 publish into it), links to the built model and the trained Rasa model, and an empty database.
-The web front's clock is fixed to a Monday evening, when the hotline is staffed."""
+The web front's clock is fixed to a Monday evening, when the hotline is open; a hand-off also
+needs an agent at the console (`Stack.agent_present`), as in production."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
+from sqlalchemy import create_engine, text
 
 from bot.run import health_urls, wait_until_healthy
 from bot.settings import Settings
@@ -52,6 +55,38 @@ class Stack:
     @property
     def web_url(self) -> str:
         return self.settings.web_url.rstrip("/")
+
+    def query(self, sql: str, **params: object) -> list[tuple]:
+        engine = create_engine(self.settings.database_url)
+        try:
+            with engine.begin() as conn:
+                result = conn.execute(text(sql), params)
+                return [tuple(r) for r in result] if result.returns_rows else []
+        finally:
+            engine.dispose()
+
+    def agent_present(self, username: str, password: str) -> requests.Session:
+        """Log `username` into the console over HTTP and poll the queue once, as the open
+        queue page does: an agent is then at work for the presence window (120 s)."""
+        console = requests.Session()
+        page = console.get(f"{self.web_url}/konsol/login", timeout=10).text
+        token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        console.post(
+            f"{self.web_url}/konsol/login",
+            data={"username": username, "password": password, "csrf_token": token},
+            timeout=10,
+        ).raise_for_status()
+        queue = console.get(
+            f"{self.web_url}/konsol/samtaler/koe.json",
+            headers={"Accept": "application/json"},
+            timeout=10,
+        )
+        queue.raise_for_status()
+        return console
+
+    def no_agents_present(self) -> None:
+        """As if every agent had logged out (or not polled for longer than the window)."""
+        self.query("UPDATE users SET last_seen_at = NULL")
 
     def log(self, name: str) -> str:
         return (self.log_dir / f"{name}.log").read_text(errors="replace")

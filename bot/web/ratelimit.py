@@ -1,7 +1,8 @@
 """A sliding-window rate limit per client, in process memory.
 
-The web front runs as one gunicorn process (threads), so the count is exact; behind a proxy,
-set BORGERBOT_TRUSTED_PROXIES so the client address comes from X-Forwarded-For.
+The web front runs as one gunicorn process (threads), so the count is exact. The client is
+`request.remote_addr`; behind proxies, BORGERBOT_TRUSTED_PROXIES makes ProxyFix set it from the
+proxies' own X-Forwarded-For entries (bot.web.create_app).
 """
 
 from __future__ import annotations

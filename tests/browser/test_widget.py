@@ -11,6 +11,17 @@ import pytest
 from tests.browser.conftest import login, open_widget, run_axe, say
 from tests.stack import Stack
 
+
+def focused(page: Any) -> str:
+    """What has keyboard focus inside the widget: the element's id or its text."""
+    return str(
+        page.evaluate(
+            """() => { const r = document.getElementById('borgerbot-widget').shadowRoot;
+                       const el = r.activeElement; return el ? (el.id || el.textContent) : ''; }"""
+        )
+    )
+
+
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
 
 
@@ -80,15 +91,19 @@ def test_callback_booked_in_the_widget_appears_in_the_agents_list(
     say(page, "+45 22 33 44 55")
     slots = page.locator(".quick button")
     slots.first.wait_for()
-    slot_label = slots.first.inner_text()
+    slot_label = slots.first.inner_text()  # e.g. "tirsdag 24. november kl. 09.00–09.30"
     slots.first.click()
     # No earlier question in this chat, so the topic is asked for, not suggested.
     page.get_by_text("Hvad handler opkaldet om?").wait_for()
     say(page, "Fornyelse af pas til min søn")
-    page.get_by_text("Navn: Karen Vestergaard").wait_for()
+    summary = page.locator(".msg.bot").filter(has_text="Navn: Karen Vestergaard")
+    summary.wait_for()
+    assert f"Tid: {slot_label}" in summary.inner_text()  # the slot the citizen chose
     page.screenshot(path=str(artifacts / "widget-callback-summary.png"))
     page.get_by_role("button", name="Bekræft").click()
-    page.get_by_text("Dit opkald er bestilt").wait_for()
+    booked = page.locator(".msg.bot").filter(has_text="Dit opkald er bestilt")
+    booked.wait_for()
+    assert slot_label in booked.inner_text()
 
     agent = new_page()
     login(agent, stack, "anne")
@@ -99,7 +114,6 @@ def test_callback_booked_in_the_widget_appears_in_the_agents_list(
     assert "Borgerservice" in row.inner_text()
     assert "Fornyelse af pas til min søn" in row.inner_text()
     agent.screenshot(path=str(artifacts / "console-callbacks.png"), full_page=True)
-    assert slot_label  # the slot the citizen chose, e.g. "tirsdag 24. november kl. 09.00–09.30"
 
 
 def test_widget_has_no_serious_accessibility_violations(
@@ -113,3 +127,69 @@ def test_widget_has_no_serious_accessibility_violations(
     (artifacts / "axe-widget.json").write_text(json.dumps(violations, indent=2, ensure_ascii=False))
     serious = [v for v in violations if v["impact"] in ("serious", "critical")]
     assert serious == [], [(v["id"], v["help"], len(v["nodes"])) for v in serious]
+
+
+def test_a_quick_reply_by_keyboard_keeps_focus_in_the_chat(stack: Stack, new_page: Any) -> None:
+    page = new_page()
+    open_widget(page, stack)
+    assert focused(page) == "bb-input"
+    for _ in range(6):  # back from the message box to the greeting's first quick reply
+        page.keyboard.press("Shift+Tab")
+        if focused(page) == "Hvordan får jeg MitID?":
+            break
+    else:
+        pytest.fail("the quick replies cannot be reached with the keyboard")
+    page.keyboard.press("Enter")
+    # The buttons are gone once pressed; focus must not fall to the page (WCAG 2.4.3).
+    assert focused(page) == "bb-input"
+    page.get_by_text("Fik du svar på dit spørgsmål?").wait_for()
+    page.keyboard.type("tak")  # straight on, without reaching for the mouse
+    page.keyboard.press("Enter")
+    page.locator(".msg.citizen").filter(has_text="tak").wait_for()
+
+
+def test_text_sent_while_a_reply_is_pending_is_queued_not_lost(stack: Stack, new_page: Any) -> None:
+    page = new_page()
+    open_widget(page, stack)
+    say(page, "Hvordan får jeg MitID?")
+    say(page, "Hvordan bestiller jeg pas?")  # at once: the first reply is still on its way
+    page.locator(".msg.bot").filter(has_text="Fik du svar på dit spørgsmål?").nth(1).wait_for()
+    page.wait_for_function(
+        """() => !document.getElementById('borgerbot-widget').shadowRoot
+                   .querySelector('.msg.citizen.pending, .msg.citizen.failed')"""
+    )
+    assert page.locator(".msg.citizen .text").all_inner_texts() == [
+        "Hvordan får jeg MitID?",
+        "Hvordan bestiller jeg pas?",
+    ]
+    conversation_id = page.evaluate("localStorage.getItem('borgerbot.0101.conversation')")
+    stored = stack.query(
+        "select text from messages where conversation_id = :c and sender = 'citizen' order by seq",
+        c=conversation_id,
+    )
+    assert stored == [("Hvordan får jeg MitID?",), ("Hvordan bestiller jeg pas?",)]
+
+
+def test_a_masked_cpr_number_is_shown_once_as_stored(stack: Stack, new_page: Any) -> None:
+    page = new_page()
+    open_widget(page, stack)
+    say(page, "Mit CPR-nummer er 010203-1234, hvordan får jeg MitID?")
+    page.locator(".msg.bot:not(.greeting)").first.wait_for()  # the POST has come back
+    assert page.locator(".msg.citizen .text").all_inner_texts() == [
+        "Mit CPR-nummer er [CPR-nummer skjult], hvordan får jeg MitID?"
+    ]
+
+
+def test_in_opening_hours_with_no_agent_present_a_callback_is_offered(
+    stack: Stack, new_page: Any
+) -> None:
+    stack.no_agents_present()  # Monday 19:00, the hotline is open, but nobody is logged in
+    page = new_page()
+    open_widget(page, stack)
+    page.get_by_role("button", name="Bestil et opkald").wait_for()
+    assert page.get_by_role("button", name="Tal med en medarbejder").count() == 0
+    say(page, "jeg vil tale med en medarbejder")
+    page.get_by_text("Der er ingen ledige medarbejdere i chatten lige nu.").wait_for()
+    page.get_by_role("button", name="Ja, ring mig op").click()
+    page.get_by_text("Hvad er dit navn?").wait_for()
+    assert page.locator(".status").inner_text() == ""  # never "Du er i kø"

@@ -12,6 +12,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 MONDAY_EVENING = "2026-11-23T19:00:00+01:00"  # evening hotline open
 MONDAY_NIGHT = "2026-11-23T23:00:00+01:00"  # closed
+DUTY_PASSWORD = "en-lang-vagt-adgangskode"
+
+
+@pytest.fixture(scope="module")
+def duty_agent(stack) -> str:
+    """An agent who can log into the console; each test decides whether they are at it."""
+    stack.create_user("vagt", "agent", "Vera Vagt", DUTY_PASSWORD)
+    return "vagt"
 
 
 def say(stack, sender: str, message: str, now: str = MONDAY_EVENING) -> list[dict]:
@@ -41,7 +49,8 @@ def test_question_is_answered_from_the_guide_with_its_link(stack) -> None:
     assert [b["title"] for b in replies[-1]["buttons"]] == ["Ja", "Nej"]
 
 
-def test_request_for_a_person_in_hotline_hours_creates_a_handoff(stack) -> None:
+def test_request_for_a_person_in_hotline_hours_creates_a_handoff(stack, duty_agent) -> None:
+    stack.agent_present(duty_agent, DUTY_PASSWORD)  # the console is open
     sender = uuid.uuid4().hex
     replies = say(stack, sender, "jeg vil tale med en medarbejder", MONDAY_EVENING)
     assert "giver din samtale videre til en medarbejder" in texts(replies)
@@ -50,7 +59,25 @@ def test_request_for_a_person_in_hotline_hours_creates_a_handoff(stack) -> None:
     assert [tuple(r) for r in handoffs] == [("waiting", "requested")]
 
 
-def test_request_for_a_person_at_night_offers_a_callback(stack) -> None:
+def test_request_for_a_person_in_hotline_hours_with_no_agent_present_offers_a_callback(
+    stack, duty_agent
+) -> None:
+    stack.agent_present(duty_agent, DUTY_PASSWORD)
+    stack.no_agents_present()  # in opening hours, but nobody has the console open
+    sender = uuid.uuid4().hex
+    replies = say(stack, sender, "jeg vil tale med en medarbejder", MONDAY_EVENING)
+    assert texts(replies) == (
+        "Der er ingen ledige medarbejdere i chatten lige nu. "
+        "Vil du have, at en medarbejder ringer dig op?"
+    )
+    assert [b["payload"] for b in replies[-1]["buttons"]] == ["/request_callback", "/deny"]
+    assert rows(stack, "select id from handoffs where conversation_id = :c", c=sender) == []
+    replies = say(stack, sender, "/request_callback", MONDAY_EVENING)
+    assert "Hvad er dit navn?" in texts(replies)
+
+
+def test_request_for_a_person_at_night_offers_a_callback(stack, duty_agent) -> None:
+    stack.agent_present(duty_agent, DUTY_PASSWORD)  # at the console, but the hotline is closed
     sender = uuid.uuid4().hex
     replies = say(stack, sender, "jeg vil tale med en medarbejder", MONDAY_NIGHT)
     assert "ingen medarbejdere i chatten lige nu" in texts(replies)

@@ -44,3 +44,12 @@ def test_bad_input_gets_a_danish_message(stack) -> None:
     response = requests.post(f"{stack.web_url}/api/chat", json={"text": "  "}, timeout=10)
     assert response.status_code == 400
     assert response.json()["error"] == "Skriv en besked, før du sender."
+
+
+def test_rasa_offers_only_its_rest_channel(stack) -> None:
+    """No --enable-api: Rasa's HTTP API (trackers, events, model upload) has no token here, so it
+    is not started; the web front needs only the REST channel."""
+    rasa = stack.settings.rasa_url
+    assert requests.get(f"{rasa}/webhooks/rest/", timeout=10).json() == {"status": "ok"}
+    for path in ("/status", "/conversations/x/tracker", "/domain"):
+        assert requests.get(f"{rasa}{path}", timeout=10).status_code == 404, path

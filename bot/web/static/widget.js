@@ -120,18 +120,20 @@
     li.appendChild(group);
   }
 
-  function pendingFor(clientId) {
+  // The widget's own copy of a message it sent (pending, failed or already confirmed), if any.
+  function ownCopy(clientId) {
     var found = null;
-    log.querySelectorAll("li.pending").forEach(function (li) { if (li.dataset.clientId === clientId) found = li; });
+    log.querySelectorAll("li.citizen").forEach(function (li) { if (li.dataset.clientId === clientId) found = li; });
     return found;
   }
 
   function addMessage(m) {
     if (m.seq && state.seen[m.seq]) return;
     if (m.seq) { state.seen[m.seq] = true; state.lastSeq = Math.max(state.lastSeq, m.seq); }
-    var mine = m.sender === "citizen" && m.client_id ? pendingFor(m.client_id) : null;
+    var mine = m.sender === "citizen" && m.client_id ? ownCopy(m.client_id) : null;
     if (mine) {
-      // Our own message, stored: show it as stored (a CPR number comes back masked).
+      // Our own message, stored (even if its POST seemed to fail): show it as stored; the text
+      // is the server's, so a CPR number appears masked.
       mine.classList.remove("pending", "failed");
       mine.querySelector(".text").textContent = m.text;
       return;
