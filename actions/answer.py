@@ -1,4 +1,8 @@
-"""Answer from the guides: answer, "Mente du …?", or escalate after repeated fallbacks."""
+"""Answer from the guides: answer, "Mente du …?", or escalate after repeated fallbacks.
+
+Questions, unclear messages (nlu_fallback) and messages the NLU takes for small talk
+(out_of_scope) are all searched: a guide published today can answer a wording the NLU model
+was never trained on, and the question log sees every one of them."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.constants import (
     ACTION_ANSWER_FROM_GUIDES,
     INTENT_CHOOSE_GUIDE,
+    INTENT_OUT_OF_SCOPE,
     MAX_FALLBACKS,
     SLOT_AWAITING_FEEDBACK,
     SLOT_DEPARTMENT,
@@ -35,6 +40,11 @@ UNSURE = (
     "andre ord – eller vælg at tale med en medarbejder."
 )
 TALK_TO_PERSON = {"title": "Tal med en medarbejder", "payload": "/request_human"}
+# What the assistant is for, when the message is off-topic and no guide matches it.
+OUT_OF_SCOPE = (
+    "Det kan jeg desværre ikke hjælpe med. Jeg kan svare på spørgsmål om kommunens selvbetjening, "
+    "for eksempel MitID, Digital Post, flytning, pas og sundhedskort."
+)
 
 
 def answer_text(hit: Hit) -> str:
@@ -82,7 +92,8 @@ class ActionAnswerFromGuides(Action):
                 return answered(dispatcher, hit, None)
 
         question = (tracker.latest_message.get("text") or "").strip()
-        result = kb.search(question, municipality)
+        # Small talk (out_of_scope) is answered only when a guide matches it confidently.
+        result = kb.reply(question, municipality, confident_only=intent == INTENT_OUT_OF_SCOPE)
         questions.log_question(services(), tracker.sender_id, municipality, result)
         guesses = [SlotSet(SLOT_GUESSES, guesses_of(result.results))]
         if result.decision == "answer" and result.best:
@@ -99,9 +110,14 @@ class ActionAnswerFromGuides(Action):
                 SlotSet(SLOT_FALLBACK_COUNT, 0.0),
             ]
 
-        count = int(tracker.get_slot(SLOT_FALLBACK_COUNT) or 0) + 1
         events = guesses + [SlotSet(SLOT_LAST_QUESTION, question),
                             SlotSet(SLOT_AWAITING_FEEDBACK, False)]  # fmt: skip
+        if intent == INTENT_OUT_OF_SCOPE:
+            # The NLU took it for small talk and no guide matches: say what the assistant is for.
+            # Not a failed question, so it does not count towards escalating to a person.
+            dispatcher.utter_message(text=OUT_OF_SCOPE)
+            return events
+        count = int(tracker.get_slot(SLOT_FALLBACK_COUNT) or 0) + 1
         if count >= MAX_FALLBACKS:
             dispatcher.utter_message(text="Det kan jeg desværre ikke svare på.")
             return (

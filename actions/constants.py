@@ -10,6 +10,7 @@ INTENT_REQUEST_HUMAN = "request_human"
 INTENT_REQUEST_CALLBACK = "request_callback"
 INTENT_COMPLAINT = "complaint"
 INTENT_CANCEL = "cancel"
+INTENT_OUT_OF_SCOPE = "out_of_scope"
 
 # slots
 SLOT_AWAITING_FEEDBACK = "awaiting_feedback"

@@ -4,7 +4,13 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answer import UNSURE, ActionAnswerFromGuides, answer_text, choose_payload
+from actions.answer import (
+    OUT_OF_SCOPE,
+    UNSURE,
+    ActionAnswerFromGuides,
+    answer_text,
+    choose_payload,
+)
 from actions.constants import SLOT_AWAITING_FEEDBACK, SLOT_FALLBACK_COUNT, SLOT_LAST_GUIDE
 
 pytestmark = pytest.mark.slow  # loads the embedding model and the real index
@@ -54,3 +60,21 @@ def test_answer_text_ends_with_the_link() -> None:
     hit = Hit("s", "Titel", "https://x.dk/", "borgerservice", "c", "Kort svar.", "*", 1, 1, 1,
               "", "")  # fmt: skip
     assert answer_text(hit) == "Titel\n\nKort svar.\n\nLæs mere og gør det selv her: https://x.dk/"
+
+
+def test_small_talk_without_a_matching_guide_says_what_the_assistant_is_for() -> None:
+    dispatcher = CollectingDispatcher()
+    t = tracker("fortæl en vittighed", {SLOT_FALLBACK_COUNT: 1.0}, intent="out_of_scope")
+    events = ActionAnswerFromGuides().run(dispatcher, t, {})
+    assert [m["text"] for m in dispatcher.messages] == [OUT_OF_SCOPE]
+    # Small talk is not a failed question: the fallback count is left alone, nobody is called.
+    assert SLOT_FALLBACK_COUNT not in slots_set(events)
+
+
+def test_a_question_the_nlu_took_for_small_talk_is_still_answered_from_the_guides() -> None:
+    dispatcher = CollectingDispatcher()
+    events = ActionAnswerFromGuides().run(
+        dispatcher, tracker("Hvordan får jeg MitID?", intent="out_of_scope"), {}
+    )
+    assert slots_set(events)[SLOT_LAST_GUIDE] == "mitid-opret"
+    assert "https://www.mitid.dk/" in dispatcher.messages[0]["text"]

@@ -47,6 +47,14 @@ class FakeKnowledge:
         offered = {"answer": 1, "clarify": 2, "fallback": 0}[decision]
         return SearchResult(question, decision, hits, hits[:offered])
 
+    def reply(
+        self, question: str, municipality: str | None = None, *, confident_only: bool = False
+    ) -> SearchResult:
+        result = self.search(question, municipality)
+        if confident_only and result.decision == "clarify":
+            return SearchResult(question, "fallback", result.results, [])
+        return result
+
     def guide(self, slug: str, municipality: str | None = None) -> Hit | None:
         return hit(slug, 0.0)
 
@@ -211,3 +219,16 @@ def test_a_store_without_the_questions_table_is_logged_and_skipped(
         old.dispose()
     assert dispatcher.messages[0]["text"] == UNSURE
     assert "could not log the question" in caplog.text
+
+
+def test_small_talk_is_logged_and_an_unsure_match_is_not_offered(svc: SimpleNamespace) -> None:
+    # The NLU took it for small talk; the search's "Mente du …?" becomes the out-of-scope reply,
+    # and the question still reaches the log (and so the unanswered report).
+    dispatcher, _ = ask("noget med mit kort", intent="out_of_scope")
+    assert [m["text"] for m in dispatcher.messages] == [actions.answer.OUT_OF_SCOPE]
+    [q] = questions(svc.store)
+    assert (q.text, q.decision, q.top_slug) == (
+        "noget med mit kort",
+        "fallback",
+        "sundhedskort-nyt",
+    )
