@@ -1,8 +1,11 @@
 """`python -m bot.insight unanswered|analytics`: the console's insight reports for scripts.
 
-    python -m bot.insight unanswered --since 2026-11-01 [--until 2026-11-30] [--municipality 0101]
+    python -m bot.insight unanswered [--from 2026-11-01] [--to 2026-11-30] [--municipality 0101]
                                      [--csv]
-    python -m bot.insight analytics --from 2026-11-01 --to 2026-11-30 [--municipality 0101] [--csv]
+    python -m bot.insight analytics [--from 2026-11-01] [--to 2026-11-30] [--municipality 0101]
+                                    [--csv]
+
+(`--since` and `--until` are accepted for `--from` and `--to`.)
 
 Dates are whole local days (Europe/Copenhagen), both ends included; without them the report
 covers the last 30 days. The database is DATABASE_URL (see README). Exit status 0 on success,
@@ -131,12 +134,13 @@ def main(
     un = commands.add_parser(
         "unanswered", help="questions the bot could not answer, grouped by similarity"
     )
-    un.add_argument("--since", type=_day, help="first day, YYYY-MM-DD (default: 30 days ago)")
-    un.add_argument("--until", type=_day, help="last day, YYYY-MM-DD (default: today)")
     an = commands.add_parser("analytics", help="conversations, containment, guides, busy hours")
-    an.add_argument("--from", dest="since", type=_day, help="first day (default: 30 days ago)")
-    an.add_argument("--to", dest="until", type=_day, help="last day (default: today)")
     for sub in (un, an):
+        # --from/--to is the documented spelling; --since/--until (unanswered's first one) too
+        sub.add_argument("--from", "--since", dest="since", type=_day, metavar="YYYY-MM-DD",
+                         help="first day (default: 30 days before the last)")  # fmt: skip
+        sub.add_argument("--to", "--until", dest="until", type=_day, metavar="YYYY-MM-DD",
+                         help="last day (default: today)")  # fmt: skip
         sub.add_argument("--municipality", help="municipality code (default: all)")
         sub.add_argument("--csv", action="store_true", help="write CSV to standard output")
     args = parser.parse_args(argv)

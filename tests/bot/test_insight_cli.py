@@ -117,6 +117,22 @@ def test_unanswered_csv(seeded_url: str, capsys: pytest.CaptureFixture[str]) -> 
     assert by_text["noget med mit kort"]["reason"] == "not_helpful"
 
 
+@pytest.mark.parametrize("command", ["unanswered", "analytics"])
+def test_both_commands_take_both_date_spellings(
+    seeded_url: str, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    outputs = []
+    for first, last in (("--from", "--to"), ("--since", "--until")):
+        code, out, _ = run([command, first, FIRST, last, LAST, "--csv"], capsys,
+                           embedder=OneHotEmbedder)  # fmt: skip
+        assert code == 0
+        outputs.append(out)
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0].splitlines()) > 1  # the seeded period's rows, not an empty default
+    code, out, _ = run([command, "--from", FIRST, "--to", FIRST], capsys, embedder=OneHotEmbedder)
+    assert "2026-03-23..2026-03-23" in out
+
+
 def test_no_unanswered_questions_loads_no_model(
     seeded_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
