@@ -42,6 +42,7 @@ import yaml
 from knowledge.guides import (
     CODE,
     FRONT_MATTER,
+    MESSAGES_DA,
     NATIONAL,
     REQUIRED_FIELDS,
     SLUG,
@@ -349,7 +350,7 @@ def check_form(form: GuideForm) -> list[Problem]:
         try:
             parse_guide(form.to_text())
         except InvalidGuide as exc:
-            add(exc.field, f"Ugyldigt: {exc}", str(exc))
+            add(exc.field, exc.da, str(exc))
     return problems
 
 
@@ -393,7 +394,10 @@ class ValidationFailed(ValueError):
 
 # --------------------------------------------------------------------------- Markdown preview
 
-SAFE_HREF = re.compile(r"^(https?://|mailto:|tel:|#|/(?!/))", re.IGNORECASE)
+# A local link is "/path", never "//host" or "/\host" (browsers read a backslash as a slash).
+SAFE_HREF = re.compile(r"^(https?://|mailto:|tel:|#|/(?![/\\]))", re.IGNORECASE)
+# Browsers drop tabs and line breaks inside a URL ("/<TAB>/evil" is "//evil"): refuse them all.
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def render_html(markdown_text: str) -> str:
@@ -407,10 +411,10 @@ def render_html(markdown_text: str) -> str:
         def run(self, root: Any) -> None:
             for element in root.iter():
                 if element.tag == "a":
-                    href = element.get("href", "")
+                    href = element.get("href", "").strip()
                     element.attrib.clear()
-                    if SAFE_HREF.match(href.strip()):
-                        element.set("href", href.strip())
+                    if SAFE_HREF.match(href) and not CONTROL_CHARS.search(href):
+                        element.set("href", href)
                         element.set("rel", "noopener noreferrer")
                 elif element.tag == "img":
                     alt = element.get("alt", "")
@@ -448,7 +452,8 @@ class Entry:
     rel: Path  # relative to its root (guides folder or the unpublished folder)
     form: GuideForm
     guide: Guide | None  # None when the file is invalid
-    error: str | None = None
+    error: str | None = None  # why, for the CLI and logs ("field: message")
+    error_da: str | None = None  # why, for the editor (Danish, the field's label first)
 
     @property
     def published(self) -> bool:
@@ -617,14 +622,16 @@ class GuideStore:
         except (OSError, UnicodeDecodeError) as exc:
             form = GuideForm(slug=path.stem)
             return Entry(path.stem, path.stem, NATIONAL, state, path, path.relative_to(root),
-                         form, None, f"file: cannot be read ({exc})")  # fmt: skip
+                         form, None, f"file: cannot be read ({exc})",
+                         f"{LABELS_DA['file']}: {MESSAGES_DA['unreadable']}")  # fmt: skip
         guide: Guide | None
+        error = error_da = None
         try:
             guide = parse_guide(text, path)
-            error = None
             form = GuideForm.from_guide(guide)
         except InvalidGuide as exc:
             guide, error = None, f"{exc.field}: {exc}"
+            error_da = f"{LABELS_DA.get(exc.field, exc.field)}: {exc.da}"
             form = GuideForm.from_text(text, path)
         slug = guide.slug if guide else path.stem
         municipality = guide.municipality if guide else form.municipality
@@ -633,7 +640,7 @@ class GuideStore:
         if not SLUG.match(slug):
             return None  # a file name no key can name; the loader reports it
         return Entry(guide_key(slug, municipality), slug, municipality, state, path,
-                     path.relative_to(root), form, guide, error)  # fmt: skip
+                     path.relative_to(root), form, guide, error, error_da)  # fmt: skip
 
     def get(self, key: str) -> Entry | None:
         return next((e for e in self.entries() if e.key == key), None)
@@ -723,19 +730,24 @@ class GuideStore:
             if state == PUBLISHED and entry.error:
                 text = entry.path.read_text(encoding="utf-8")
                 raise ValidationFailed(check_form(GuideForm.from_text(text, entry.path)) or [
-                    Problem("file", f"Filen er ugyldig: {entry.error}", entry.error)
+                    Problem("file", f"Filen er ugyldig – {entry.error_da}", entry.error)
                 ])  # fmt: skip
             action = "published" if state == PUBLISHED else "unpublished"
             return self._commit([_Op(key, None, state, action)], author, author_name)[0]
 
     def restore(self, key: str, number: int, author: str, author_name: str = "") -> Change:
-        """Write version `number`'s text as a new version; the guide keeps its state."""
+        """Write version `number`'s text as a new version; the guide keeps its state. The text
+        must pass the same checks as a save (a version file can have been edited outside the
+        console, e.g. to hold raw HTML); the problems are named with their fields' labels."""
         text = self.version_text(key, number)
         try:
             guide = parse_guide(text)
         except InvalidGuide as exc:
-            problem = Problem(exc.field, f"Versionen er ugyldig: {exc}", str(exc))
-            raise ValidationFailed([problem]) from exc
+            label = LABELS_DA.get(exc.field, exc.field)
+            raise ValidationFailed([Problem(exc.field, f"{label}: {exc.da}", str(exc))]) from exc
+        problems = check_form(GuideForm.from_guide(guide))
+        if problems:
+            raise ValidationFailed([Problem(p.field, f"{p.label}: {p.da}", p.en) for p in problems])
         if guide_key(guide.slug, guide.municipality) != key:
             raise GuideError(f"version {number} is not of {key!r}", "Versionen hører til en "
                              "anden vejledning.")  # fmt: skip
@@ -762,7 +774,7 @@ class GuideStore:
             try:
                 guide = parse_guide(text)
             except InvalidGuide as exc:
-                problems.append(Problem(exc.field, f"{source}: {exc}", f"{source}: {exc}"))
+                problems.append(Problem(exc.field, f"{source}: {exc.da}", f"{source}: {exc}"))
                 continue
             form = GuideForm.from_guide(guide)
             for p in check_form(form):

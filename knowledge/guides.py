@@ -83,48 +83,87 @@ def _has_text(value: str | list) -> bool:
     return any(not isinstance(v, str) or v.strip() for v in value)
 
 
+# The loader's errors for the editor console, by code: the English message is for the CLI and
+# logs; the editor shows the field's Danish label beside these.
+MESSAGES_DA = {
+    "front_matter_missing": "Filen skal begynde med felterne mellem to linjer med ---.",
+    "front_matter_yaml": "Felterne øverst i filen kan ikke læses. Tjek kolon, anførselstegn og "
+    "datoer (ÅÅÅÅ-MM-DD).",
+    "front_matter_mapping": "Felterne øverst i filen skal stå som navn: værdi.",
+    "missing": "Feltet mangler eller er tomt.",
+    "not_text": "Feltet skal være tekst.",
+    "slug": "Brug kun små bogstaver (a–z), tal og bindestreger, fx «pas-bestil».",
+    "slug_file": "Den korte adresse «{slug}» passer ikke til filnavnet «{file}».",
+    "keywords": "Søgeordene skal være ord eller udtryk adskilt med komma.",
+    "url": "Linket skal begynde med https:// (eller http://) og må ikke indeholde mellemrum.",
+    "municipality_quoted": 'Skriv kommunekoden i anførselstegn, fx "0101".',
+    "municipality": "Skriv * for alle kommuner eller en kommunekode (bogstaver og tal), fx 0101.",
+    "updated": "Skriv datoen som ÅÅÅÅ-MM-DD, fx 2026-11-20.",
+    "body": "Skriv vejledningens tekst.",
+    "unreadable": "Filen kan ikke læses. Den skal være gemt som UTF-8-tekst.",
+}
+
+
 class InvalidGuide(ValueError):
-    def __init__(self, field_name: str, message: str) -> None:
+    """A guide the loader rejects: `field`, an English message (str) and a `code` with its
+    Danish wording (`da`) for the editor console."""
+
+    def __init__(self, field_name: str, message: str, code: str, **params: str) -> None:
         super().__init__(message)
         self.field = field_name
+        self.code = code
+        self.params = params
+
+    @property
+    def da(self) -> str:
+        return MESSAGES_DA[self.code].format(**self.params)
 
 
 def parse_guide(text: str, path: Path | None = None) -> Guide:
     """Parse and validate one guide; raises InvalidGuide naming the offending field."""
     match = FRONT_MATTER.match(text.lstrip("\ufeff"))
     if not match:
-        raise InvalidGuide("front matter", "missing front matter between '---' lines")
+        raise InvalidGuide(
+            "front matter", "missing front matter between '---' lines", "front_matter_missing"
+        )
     try:
         meta = yaml.safe_load(match[1])
     except (yaml.YAMLError, ValueError) as exc:  # e.g. `updated: 2026-13-01`
-        raise InvalidGuide("front matter", f"not valid YAML: {exc}") from exc
+        raise InvalidGuide("front matter", f"not valid YAML: {exc}", "front_matter_yaml") from exc
     if not isinstance(meta, dict):
-        raise InvalidGuide("front matter", "must be a mapping of fields")
+        raise InvalidGuide("front matter", "must be a mapping of fields", "front_matter_mapping")
     for name in REQUIRED_FIELDS:
         value = meta.get(name)
         if value is None or (isinstance(value, str | list) and not _has_text(value)):
-            raise InvalidGuide(name, "missing or empty")
+            raise InvalidGuide(name, "missing or empty", "missing")
     for name in ("title", "slug", "category", "owner", "url"):
         if not isinstance(meta[name], str):
-            raise InvalidGuide(name, "must be text")
+            raise InvalidGuide(name, "must be text", "not_text")
     slug = meta["slug"].strip()
     if not SLUG.match(slug):
-        raise InvalidGuide("slug", f"{slug!r} must be lowercase letters, digits and dashes")
+        raise InvalidGuide("slug", f"{slug!r} must be lowercase letters, digits and dashes", "slug")
     if path is not None and path.stem != slug:
-        raise InvalidGuide("slug", f"{slug!r} does not match the file name {path.name!r}")
+        raise InvalidGuide(
+            "slug", f"{slug!r} does not match the file name {path.name!r}", "slug_file",
+            slug=slug, file=path.name,
+        )  # fmt: skip
     keywords = meta["keywords"]
     if isinstance(keywords, str):
         keywords = [k.strip() for k in keywords.split(",")]
     if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
-        raise InvalidGuide("keywords", "must be a list of words or phrases")
+        raise InvalidGuide("keywords", "must be a list of words or phrases", "keywords")
     if not URL.match(meta["url"].strip()):
-        raise InvalidGuide("url", f"{meta['url']!r} is not an http(s) address")
+        raise InvalidGuide("url", f"{meta['url']!r} is not an http(s) address", "url")
     if not isinstance(meta["municipality"], str):
         # YAML reads an unquoted 0101 as the octal number 65: demand quotes rather than guess.
-        raise InvalidGuide("municipality", "must be '*' or a quoted code, e.g. \"0101\"")
+        raise InvalidGuide(
+            "municipality", "must be '*' or a quoted code, e.g. \"0101\"", "municipality_quoted"
+        )
     municipality = meta["municipality"].strip()
     if municipality != NATIONAL and not CODE.match(municipality):
-        raise InvalidGuide("municipality", f"{municipality!r} must be '*' or a municipality code")
+        raise InvalidGuide(
+            "municipality", f"{municipality!r} must be '*' or a municipality code", "municipality"
+        )
     updated = meta["updated"]
     if isinstance(updated, datetime):
         updated = updated.date()  # `2026-11-20 10:00` is a datetime in YAML; the day is enough
@@ -132,12 +171,14 @@ def parse_guide(text: str, path: Path | None = None) -> Guide:
         try:
             updated = date.fromisoformat(updated)
         except ValueError as exc:
-            raise InvalidGuide("updated", f"{updated!r} is not an ISO date (YYYY-MM-DD)") from exc
+            raise InvalidGuide(
+                "updated", f"{updated!r} is not an ISO date (YYYY-MM-DD)", "updated"
+            ) from exc
     if not isinstance(updated, date):
-        raise InvalidGuide("updated", "must be an ISO date (YYYY-MM-DD)")
+        raise InvalidGuide("updated", "must be an ISO date (YYYY-MM-DD)", "updated")
     body = match[2].strip()
     if not body:
-        raise InvalidGuide("body", "the guide has no text")
+        raise InvalidGuide("body", "the guide has no text", "body")
     extra = {k: v for k, v in meta.items() if k not in REQUIRED_FIELDS}
     return Guide(
         slug=slug,

@@ -357,7 +357,10 @@ def create() -> ResponseReturnValue:
 @roles_required("editor")
 def edit(key: str) -> ResponseReturnValue:
     entry = _entry_or_404(_store(), key)
-    errors = _errors(check_form(entry.form)) if entry.error else {}
+    errors: dict[str, str] = {}
+    if entry.error:  # the form's checks, or the loader's own reason (e.g. slug ≠ file name)
+        problems = check_form(entry.form) or [Problem("file", entry.error_da or "", entry.error)]
+        errors = _errors(problems)
     general = (
         "Filen er ugyldig og indgår ikke i assistentens svar, før fejlene er rettet."
         if entry.error and entry.published
@@ -469,7 +472,17 @@ def version(key: str, number: int) -> ResponseReturnValue:
     found = next((v for v in store.history(key) if v.number == number), None)
     if found is None:
         abort(404)
-    text = store.version_text(key, number)
+    try:
+        text = store.version_text(key, number)
+    except GuideError:  # the facts (.json) are there, the text (.md) is not
+        log.warning("guide %s: version %s has no text in the history folder", key, number)
+        message = (
+            f"Teksten til version {number} af «{entry.form.title or entry.slug}» mangler i "
+            "historikken, så den kan hverken vises eller gendannes. De andre versioner kan stadig "
+            "ses under Historik."
+        )
+        return render_template("console/error.html", heading="Versionen mangler",
+                               message=message), 404  # fmt: skip
     current = entry.path.read_text(encoding="utf-8")
     diff = list(
         difflib.unified_diff(

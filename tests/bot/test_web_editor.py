@@ -414,6 +414,17 @@ def test_history_and_restore(editor: Editor) -> None:
     assert html.count("Vis version") == 3
 
 
+def test_a_version_whose_text_is_missing_is_a_danish_404(editor: Editor) -> None:
+    editor.post("/ny", {**NEW, "handling": "udgiv"})
+    (editor.data_dir / "guide-history" / "lystfiskertegn" / "000001.md").unlink()
+    response = editor.client.get(BASE + "/lystfiskertegn/historik/1")
+    assert response.status_code == 404
+    assert "Teksten til version 1 af «Hvordan får jeg et lystfiskertegn?» mangler" in page(response)
+    assert editor.client.get(BASE + "/lystfiskertegn/historik").status_code == 200
+    response = editor.post("/lystfiskertegn/historik/1/gendan", {}, follow_redirects=True)
+    assert "Version 1 kan ikke gendannes: Versionen findes ikke." in page(response)
+
+
 def test_restore_of_a_starter_guide_to_its_file_text(editor: Editor) -> None:
     original = (editor.guides_dir / "pas-bestil.md").read_text(encoding="utf-8")
     entry = editor.store.get("pas-bestil")
@@ -456,6 +467,16 @@ def test_preview_shows_the_answer_and_the_searchable_sections(editor: Editor) ->
     assert data["problems"] == []
     assert data["answer"]["summary"].startswith("Du køber lystfiskertegnet")
     assert data["sections"] == ["Kort svar", "Sådan gør du", "Søgeord"]
+
+
+def test_a_file_the_loader_rejects_is_explained_in_danish(editor: Editor) -> None:
+    text = (editor.guides_dir / "pas-bestil.md").read_text(encoding="utf-8")
+    (editor.guides_dir / "pas-bestil.md").unlink()
+    (editor.guides_dir / "pas.md").write_text(text, encoding="utf-8")  # slug pas-bestil ≠ pas
+    html = page(editor.client.get(BASE + "/pas/rediger"))
+    assert "Filen er ugyldig og indgår ikke i assistentens svar" in html
+    assert "Den korte adresse «pas-bestil» passer ikke til filnavnet «pas.md»." in html
+    assert "does not match" not in html
 
 
 def test_edit_page_preview_escapes_stored_html(editor: Editor) -> None:

@@ -119,7 +119,7 @@ def test_unanswered_page_lists_clusters_with_a_link_to_the_editor(
     assert "samlet i 4 grupper" in text
     assert "«Hvordan registrerer jeg min hund?»" in text
     assert "Givet videre til medarbejder: 1" in text and "Svaret hjalp ikke: 1" in text
-    assert "Bottens bedste gæt Nyt sundhedskort (sundhedskort-nyt, 1 gange)" in text
+    assert "Bottens bedste gæt Nyt sundhedskort (sundhedskort-nyt, 1 gang)" in text
     assert "Hent listen som CSV" in text
     links = re.findall(r'<a class="button" href="([^"]+)">Skriv en vejledning', html)
     assert len(links) == 4

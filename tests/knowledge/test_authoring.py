@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -24,11 +25,23 @@ from knowledge.authoring import (
     parse_key,
     render_html,
 )
-from knowledge.guides import load_guides, parse_guide
+from knowledge.guides import InvalidGuide, load_guides, parse_guide
 from knowledge.index import current_version, load_index
 from tests.knowledge.conftest import FIXTURE_GUIDES, REPO_ROOT, FakeEmbed
 
 AUTHOR = "redaktoer"
+GOOD = """---
+title: Titel
+slug: halv
+category: c
+owner: b
+keywords: [a]
+url: https://x.dk/
+municipality: "*"
+updated: 2026-11-20
+---
+Tekst
+"""
 NEW_GUIDE = GuideForm(
     title="Hvordan får jeg et lystfiskertegn?",
     slug="lystfiskertegn",
@@ -211,6 +224,12 @@ def test_style_advice(body: str, hint: str) -> None:
         ("![x](https://evil/x.png)", "[billede: x]", "<img"),
         ('[a](https://x.dk/" onmouseover="x)', "&quot; onmouseover", 'onmouseover="'),
         ("## Sådan gør du\n1. Et\n2. To", "<h2>Sådan gør du</h2>", "<script"),
+        ("[lokal](/borgerservice)", 'href="/borgerservice"', "evil"),
+        ("[x](//evil.com/)", "<a>x</a>", "evil"),
+        ("[x](/\\evil.com/)", "<a>x</a>", "evil"),  # browsers read /\ as //
+        ("[x](</\\\\evil.com>)", "<a>x</a>", "evil"),
+        ("[x](</\n/evil.com>)", "<a>x</a>", "evil"),  # and drop a line break
+        ("[x](/\r/evil.com)", "<a>x</a>", "evil"),
     ],
 )
 def test_preview_never_lets_html_or_scripts_through(markdown: str, present: str, absent: str):
@@ -375,6 +394,30 @@ def test_restore_of_an_unknown_version_is_refused(store: GuideStore) -> None:
         store.restore("lystfiskertegn", 7, AUTHOR)
 
 
+def test_restore_refuses_a_version_that_a_save_would_refuse(store: GuideStore) -> None:
+    """A version file edited outside the console (here: raw HTML) is not restored live."""
+    store.save(NEW_GUIDE, AUTHOR, state=PUBLISHED, new=True)
+    folder = store.history_dir / "lystfiskertegn"
+    path = folder / "000001.md"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "Du køber", '<img src=x onerror="alert(1)"> Du køber'), encoding="utf-8")  # fmt: skip
+    live = (store.guides_dir / "lystfiskertegn.md").read_text(encoding="utf-8")
+    with pytest.raises(ValidationFailed) as err:
+        store.restore("lystfiskertegn", 1, AUTHOR)
+    assert [p.da for p in err.value.problems] == [
+        "Tekst: HTML er ikke tilladt i teksten. Brug Markdown: ## overskrift, 1. trin, - punkt."
+    ]
+    assert (store.guides_dir / "lystfiskertegn.md").read_text(encoding="utf-8") == live
+    assert len(store.history("lystfiskertegn")) == 1
+    # a version the loader itself rejects is named in Danish as well
+    path.write_text("---\ntitle: Uden resten\n---\nTekst\n", encoding="utf-8")
+    with pytest.raises(ValidationFailed) as err:
+        store.restore("lystfiskertegn", 1, AUTHOR)
+    assert [p.da for p in err.value.problems] == [
+        "Kort adresse (slug): Feltet mangler eller er tomt."
+    ]
+
+
 def test_a_failed_index_build_rolls_the_files_back(tmp_path: Path, guides_copy: Path) -> None:
     store = GuideStore(guides_copy, tmp_path / "data", embedder=lambda: FakeEmbedder(fail=True))
     original = (guides_copy / "pas-bestil.md").read_text(encoding="utf-8")
@@ -429,6 +472,65 @@ def test_entries_list_both_states_and_invalid_files(store: GuideStore) -> None:
     assert entries["pas-bestil"].state == PUBLISHED and entries["pas-bestil"].error is None
     assert entries["halv"].guide is None and entries["halv"].error
     assert "affald-storskrald@0101" in entries
+
+
+ENGLISH = re.compile(r"\b(the|must|missing|is not|not valid|front matter|empty|does not)\b", re.I)
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "danish"),
+    [
+        ("Ingen felter\n", "front matter", "Filen skal begynde med felterne"),
+        ("---\ntitle: [x\n---\nTekst\n", "front matter", "kan ikke læses"),
+        ("---\n- liste\n---\nTekst\n", "front matter", "navn: værdi"),
+        (GOOD.replace("title: Titel", "title:"), "title", "Feltet mangler eller er tomt."),
+        (GOOD.replace("owner: b", "owner: 3"), "owner", "Feltet skal være tekst."),
+        (GOOD.replace("slug: halv", "slug: Halv"), "slug", "Brug kun små bogstaver"),
+        (GOOD.replace("url: https://x.dk/", "url: x.dk"), "url", "Linket skal begynde"),
+        (
+            GOOD.replace('municipality: "*"', "municipality: 0101"),
+            "municipality",
+            'Skriv kommunekoden i anførselstegn, fx "0101".',
+        ),
+        (
+            GOOD.replace('municipality: "*"', 'municipality: "01 01"'),
+            "municipality",
+            "Skriv * for alle kommuner",
+        ),
+        (GOOD.replace("updated: 2026-11-20", "updated: i går"), "updated", "ÅÅÅÅ-MM-DD"),
+        (GOOD.replace("keywords: [a]", "keywords: {a: 1}"), "keywords", "adskilt med komma"),
+        (GOOD.replace("\nTekst\n", "\n"), "body", "Skriv vejledningens tekst."),
+    ],
+)
+def test_every_loader_error_has_a_danish_wording(text: str, field: str, danish: str) -> None:
+    with pytest.raises(InvalidGuide) as err:
+        parse_guide(text)
+    assert err.value.field == field
+    assert danish in err.value.da
+    assert not ENGLISH.search(err.value.da), err.value.da
+    assert str(err.value)  # the English message stays for the CLI and logs
+
+
+def test_an_invalid_file_is_explained_in_danish(store: GuideStore) -> None:
+    text = GOOD.replace("slug: halv", "slug: hel")  # the file is called halv.md
+    (store.guides_dir / "halv.md").write_text(text, encoding="utf-8")
+    (store.guides_dir / "binaer.md").write_bytes(b"\xff\xfe---")
+    entries = {e.key: e for e in store.entries()}
+    assert entries["halv"].error == "slug: 'hel' does not match the file name 'halv.md'"
+    assert entries["halv"].error_da == (
+        "Kort adresse (slug): Den korte adresse «hel» passer ikke til filnavnet «halv.md»."
+    )
+    assert (
+        entries["binaer"].error_da
+        == "Fil: Filen kan ikke læses. Den skal være gemt som UTF-8-tekst."
+    )
+    with pytest.raises(ValidationFailed) as err:
+        store.set_state("halv", UNPUBLISHED, AUTHOR)
+        store.set_state("halv", PUBLISHED, AUTHOR)
+    assert [p.da for p in err.value.problems] == [
+        "Filen er ugyldig – Kort adresse (slug): Den korte adresse «hel» passer ikke til "
+        "filnavnet «halv.md»."
+    ]
 
 
 # --------------------------------------------------------------------------- import / export CLI
