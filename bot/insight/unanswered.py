@@ -33,6 +33,8 @@ REASON_LABELS_DA = {
 }
 EXAMPLES = 5
 MAX_KEYWORDS = 12
+# Words citizens add to any question that would make poor search keywords for a guide (folded).
+KEYWORD_FILLERS = frozenset({"ny", "nye", "nyt", "hos", "kommune", "kommunen", "kommunens"})
 WORDS = re.compile(r"[^\W\d_](?:[\w-]*\w)?")
 
 
@@ -84,7 +86,7 @@ class QuestionCluster:
         """The citizens' own content words, most widespread first: search keywords for a new
         guide (stop words and words under three letters left out), in order of appearance
         among equals."""
-        stops = stop_words()
+        stops = stop_words() | KEYWORD_FILLERS
         counts: Counter[str] = Counter()
         for q in self.questions:
             words = dict.fromkeys(w for w in WORDS.findall(q.text.lower()) if len(w) > 2)

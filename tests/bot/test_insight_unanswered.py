@@ -44,8 +44,8 @@ def test_suggested_keywords_are_the_citizens_content_words() -> None:
     cluster = QuestionCluster(1, [question(i, t) for i, t in enumerate(texts)], [texts[0]], {}, [])
     keywords = cluster.suggested_keywords
     assert keywords[0] == "hund"  # in three questions (counted once per question)
-    assert {"registrerer", "registreres", "hundeskat", "kommunen", "koster"} <= set(keywords)
-    assert not {"hvordan", "jeg", "min", "skal", "hvad", "til", "den"} & set(keywords)
+    assert {"registrerer", "registreres", "hundeskat", "koster"} <= set(keywords)
+    assert not {"hvordan", "jeg", "min", "skal", "hvad", "til", "den", "kommunen"} & set(keywords)
 
 
 def test_beyond_the_wording_limit_the_newest_are_clustered_and_the_rest_reported(

@@ -523,6 +523,7 @@ def test_try_uses_the_function_the_answer_action_decides_with(
     label = {"answer": "Svarer", "clarify": "Spørger «Mente du …?»", "fallback": "Intet sikkert"}
     assert label[expected.decision] in html
     assert "Det er den vejledningssøgning, som assistenten selv bruger" in html
+    assert "besvares kun, når beslutningen er «Svarer»" in html
 
 
 def test_try_page_without_question_has_just_the_form(editor: Editor) -> None:
