@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.browser.conftest import login, open_widget, run_axe, say
@@ -58,7 +59,10 @@ def fill_guide(page: Any, title: str, slug: str, keywords: str, url: str, body: 
     field(page, "Tekst").fill(body)
 
 
-ALLOTMENT_Q = "Hvordan får jeg en kolonihave?"
+ALLOTMENT_TITLE = "Hvordan får jeg en kolonihave?"
+# A wording the trained NLU takes for a question: it reads "Hvordan får jeg en kolonihave?" as
+# "goodbye" (0.65), which never reaches the guide search.
+ALLOTMENT_Q = "Hvordan bliver jeg skrevet op til en kolonihave?"
 ALLOTMENT_KEYWORDS = "kolonihave, kolonihaver, haveforening, venteliste kolonihave, havelod"
 ALLOTMENT_BODY = """Du får en kolonihave ved at skrive dig op på ventelisten hos en haveforening. \
 Kommunen ejer jorden, men foreningerne fordeler haverne selv. Ventetiden er ofte flere år.
@@ -78,7 +82,7 @@ def test_first_publish_after_start_is_answered_without_warming_up_first(
     editor = new_page()
     login(editor, stack, "eva")
     editor.goto(f"{stack.web_url}/konsol/vejledninger/ny")
-    fill_guide(editor, ALLOTMENT_Q, "kolonihave", ALLOTMENT_KEYWORDS, "https://www.kolonihave.dk/",
+    fill_guide(editor, ALLOTMENT_TITLE, "kolonihave", ALLOTMENT_KEYWORDS, "https://www.kolonihave.dk/",
                ALLOTMENT_BODY)  # fmt: skip
     citizen = new_page()
     open_widget(citizen, stack)
@@ -90,7 +94,10 @@ def test_first_publish_after_start_is_answered_without_warming_up_first(
     published = time.perf_counter()
     say(citizen, ALLOTMENT_Q)
     answer = citizen.locator(".msg.bot").filter(has_text="Læs mere og gør det selv her")
-    answer.filter(has_text="kolonihave.dk").wait_for(timeout=30_000)
+    try:
+        answer.filter(has_text="kolonihave.dk").wait_for(timeout=30_000)
+    except PlaywrightTimeout:
+        pytest.fail(f"no answer from the guide: {citizen.locator('.msg.bot').all_inner_texts()}")
     answered = time.perf_counter()
     total_s, publish_s, answer_s = answered - started, published - started, answered - published
     print(
