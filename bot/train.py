@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot.rasa_env import rasa_environment
 from bot.settings import BOT_DIR, Settings
+from knowledge.model import model_fingerprint, resolve_model
 
 CONFIG = BOT_DIR / "config.yml"
 DOMAIN = BOT_DIR / "domain.yml"
@@ -27,8 +28,11 @@ def training_inputs() -> list[Path]:
     return [CONFIG, DOMAIN, *sorted(DATA.rglob("*.yml"))]
 
 
-def inputs_hash() -> str:
+def inputs_hash(settings: Settings) -> str:
     digest = hashlib.sha256(f"rasa=={version('rasa')}".encode())
+    # The pipeline's E5Featurizer embeds with the configured embedding model: another model (or
+    # another build of it) gives other features, so the Rasa model must be retrained.
+    digest.update(model_fingerprint(resolve_model(settings.knowledge)).encode())
     for path in training_inputs():
         digest.update(str(path.relative_to(BOT_DIR)).encode())
         digest.update(path.read_bytes())
@@ -39,7 +43,7 @@ def inputs_hash() -> str:
 
 
 def model_path(settings: Settings) -> Path:
-    return settings.rasa_models_dir / f"borgerbot-{inputs_hash()}.tar.gz"
+    return settings.rasa_models_dir / f"borgerbot-{inputs_hash(settings)}.tar.gz"
 
 
 def train(settings: Settings, *, force: bool = False) -> Path:

@@ -1,18 +1,26 @@
 """A Rasa dense featurizer: the message's e5 sentence embedding as a sentence-level feature.
 
 The e5 model is the one the guide search uses (`knowledge.embedder`, with e5's "query: " prefix),
-so the pipeline needs no extra model and stays offline. It gives DIET the meaning of a message
-next to the sparse word and character n-grams: "tusind tak for hjælpen" and "det hjalp, tak" end
-up close although they share few n-grams. The model is loaded once per process and shared by
-every pipeline (cross-validation folds, the server's graph); vectors of texts seen before come
-from a bounded in-process cache, so the folds of `rasa test nlu --cross-validation` embed each
-example once.
+so the pipeline needs no extra model and stays offline. It gives the intent classifier the meaning
+of a message next to the sparse word and character n-grams: "tusind tak for hjælpen" and "det
+hjalp, tak" end up close although they share few n-grams.
+
+Raw e5 vectors all lie in a narrow cone (unrelated texts still have cosine ~0.83), so what tells
+intents apart is a small part of each coordinate. Training therefore learns each dimension's mean
+and spread over the training messages, and the feature is `scale * (vector - mean) / spread`: a
+linear classifier then weighs the meaning against the n-gram counts at `scale` (chosen by
+cross-validation, see bot/config.yml). Without `standardize: true` the unit vector goes as is.
+
+The model is loaded once per process and shared by every pipeline (cross-validation folds, the
+server's graph); vectors of texts seen before come from a bounded in-process cache, so the folds
+of `rasa test nlu --cross-validation` embed each example once.
 
 In bot/config.yml: `- name: bot.nlu.e5_featurizer.E5Featurizer` after the tokenizer.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
@@ -29,6 +37,11 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 if TYPE_CHECKING:
     from knowledge.embedder import Embedder
+
+log = logging.getLogger(__name__)
+STATS_FILE = "standardization.npz"
+# A dimension that barely varies over the training messages is not divided by ~0.
+MIN_SPREAD = 1e-6
 
 # Labels (intents, responses, action names) are featurized by DIET itself; only what the user
 # or a bot action says is embedded, as LanguageModelFeaturizer does at inference.
@@ -82,9 +95,9 @@ class _VectorCache:
 _cache = _VectorCache(CACHE_SIZE)
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=True)
 class E5Featurizer(DenseFeaturizer, GraphComponent):
-    """Adds the e5 query embedding of TEXT (and ACTION_TEXT) as a dense sentence feature."""
+    """Adds the (standardised) e5 query embedding of TEXT and ACTION_TEXT as a sentence feature."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -92,6 +105,11 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
             **DenseFeaturizer.get_default_config(),
             # None: the product's embedding model (knowledge settings); else a model directory.
             "model": None,
+            # Centre and scale each dimension by the training messages' mean and spread. Off by
+            # default: a model trained before this option existed carries no statistics.
+            "standardize": False,
+            # The standardised vector's weight next to the sparse features.
+            "scale": 1.0,
         }
 
     @staticmethod
@@ -106,18 +124,81 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> E5Featurizer:
-        return cls(execution_context.node_name, config)
+        return cls(execution_context.node_name, config, model_storage, resource)
 
-    def __init__(self, name: str, config: dict[str, Any]) -> None:
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> E5Featurizer:
+        featurizer = cls(execution_context.node_name, config, model_storage, resource)
+        if config.get("standardize"):
+            # Fails loudly: a model trained with statistics must not run without them.
+            with model_storage.read_from(resource) as directory:
+                stats = np.load(directory / STATS_FILE)
+                featurizer.set_statistics(stats["mean"], stats["spread"])
+        return featurizer
+
+    def __init__(
+        self,
+        name: str,
+        config: dict[str, Any],
+        model_storage: ModelStorage | None = None,
+        resource: Resource | None = None,
+    ) -> None:
         super().__init__(name, config)
         self._embedder = load_embedder(config.get("model"))
         self.dimension = self._embedder.dimension
+        self._model_storage = model_storage
+        self._resource = resource
+        self._mean: np.ndarray | None = None
+        self._spread: np.ndarray | None = None
+
+    def set_statistics(self, mean: np.ndarray, spread: np.ndarray) -> None:
+        if mean.shape != (self.dimension,) or spread.shape != (self.dimension,):
+            raise ValueError(
+                f"E5Featurizer: statistics of dimension {mean.shape}/{spread.shape} do not fit "
+                f"the embedding model's {self.dimension}; retrain the Rasa model"
+            )
+        self._mean = mean.astype(np.float32)
+        self._spread = np.maximum(spread, MIN_SPREAD).astype(np.float32)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Learns the mean and spread of each dimension over the training messages' texts."""
+        if not self._config.get("standardize"):
+            return self._resource_or_fail()
+        texts = sorted(
+            {t for m in training_data.training_examples if isinstance(t := m.get(TEXT), str) and t}
+        )
+        if len(texts) < 2:
+            raise ValueError("E5Featurizer: standardising needs at least two training texts")
+        vectors = self.embed(texts)
+        self.set_statistics(vectors.mean(axis=0), vectors.std(axis=0))
+        assert self._mean is not None and self._spread is not None
+        log.debug("E5Featurizer: statistics from %d training texts", len(texts))
+        resource = self._resource_or_fail()
+        assert self._model_storage is not None
+        with self._model_storage.write_to(resource) as directory:
+            np.savez(directory / STATS_FILE, mean=self._mean, spread=self._spread)
+        return resource
+
+    def _resource_or_fail(self) -> Resource:
+        if self._resource is None:
+            raise ValueError("E5Featurizer: created without a model storage resource")
+        return self._resource
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
         model = config.get("model")
         if model is not None and not isinstance(model, str):
             raise ValueError(f"E5Featurizer: 'model' must be a path or name, got {model!r}")
+        scale = config.get("scale", 1.0)
+        if isinstance(scale, bool) or not isinstance(scale, int | float) or scale <= 0:
+            raise ValueError(f"E5Featurizer: 'scale' must be a positive number, got {scale!r}")
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Unit-length e5 query vectors, shape (len(texts), dimension), float32."""
@@ -137,12 +218,22 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
             result[i] = vectors[text]
         return result
 
+    def features(self, texts: list[str]) -> np.ndarray:
+        """What the classifier sees: the standardised, scaled vectors (or the unit vectors)."""
+        vectors = self.embed(texts)
+        if not self._config.get("standardize"):
+            return vectors
+        if self._mean is None or self._spread is None:
+            raise ValueError("E5Featurizer: standardize is on but the featurizer is not trained")
+        scale = float(self._config["scale"])
+        return (scale * (vectors - self._mean) / self._spread).astype(np.float32)
+
     def _featurize(self, messages: list[Message]) -> None:
         for attribute in ATTRIBUTES:
             todo = [m for m in messages if isinstance(m.get(attribute), str) and m.get(attribute)]
             if not todo:
                 continue
-            vectors = self.embed([m.get(attribute) for m in todo])
+            vectors = self.features([m.get(attribute) for m in todo])
             for message, vector in zip(todo, vectors, strict=True):
                 self.add_features_to_message(
                     sequence=None,
