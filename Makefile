@@ -9,7 +9,7 @@ export RASA_TELEMETRY_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup install model index db rasa-model browser-deps run test test-fast lint eval lock reset
+.PHONY: setup install model index db rasa-model browser-deps run test test-fast lint eval eval-nlu lock reset
 
 setup: install model index rasa-model db
 
@@ -72,6 +72,11 @@ lint: install
 eval: index
 	for mode in hybrid dense lexical; do \
 		$(PY) -m knowledge eval ../shared/eval/dev.jsonl --mode $$mode; done
+
+# Intent and entity figures of the NLU pipeline by 5-fold cross-validation (about 13 min).
+eval-nlu: model
+	$(PY) -m rasa test nlu --nlu bot/data/nlu.yml --config bot/config.yml \
+		--cross-validation --folds 5 --out data/nlu-eval
 
 lock:
 	bash scripts/lock.sh
