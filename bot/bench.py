@@ -3,7 +3,8 @@
     python -m bot.bench [--n 100]
 
 Sends a fixed mix of greetings, guide questions, clarifications, requests for a person and
-chit-chat, each in a fresh conversation, and prints median / p95 / max reply time.
+chit-chat in conversations of five messages (so Rasa's tracker store reads and writes growing
+conversations, as in real chats), and prints median / p95 / max reply time.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ MIX = [
     "qwerty",
     "farvel",
 ]
+PER_CONVERSATION = 5
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,12 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     url = f"{Settings.from_env().rasa_url}/webhooks/rest/webhook"
     requests.post(url, json={"sender": "warm-up", "message": "Hej"}, timeout=60).raise_for_status()
     times = []
+    sender = ""
     for i in range(args.n):
+        if i % PER_CONVERSATION == 0:
+            sender = uuid.uuid4().hex
         message = MIX[i % len(MIX)]
         started = time.perf_counter()
-        response = requests.post(
-            url, json={"sender": uuid.uuid4().hex, "message": message}, timeout=60
-        )
+        response = requests.post(url, json={"sender": sender, "message": message}, timeout=60)
         response.raise_for_status()
         times.append((time.perf_counter() - started) * 1000)
     times.sort()
