@@ -2,7 +2,8 @@
 
 Questions, unclear messages (nlu_fallback) and messages the NLU takes for small talk
 (out_of_scope) are all searched: a guide published today can answer a wording the NLU model
-was never trained on, and the question log sees every one of them."""
+was never trained on, and the question log sees every one of them, with the NLU's intent (so the
+insight reports keep unanswered small talk apart from questions the bot did not understand)."""
 
 from __future__ import annotations
 
@@ -94,7 +95,8 @@ class ActionAnswerFromGuides(Action):
         question = (tracker.latest_message.get("text") or "").strip()
         # Small talk (out_of_scope) is answered only when a guide matches it confidently.
         result = kb.reply(question, municipality, confident_only=intent == INTENT_OUT_OF_SCOPE)
-        questions.log_question(services(), tracker.sender_id, municipality, result)
+        # The intent goes with it: the reports keep small talk apart from failed questions.
+        questions.log_question(services(), tracker.sender_id, municipality, result, intent=intent)
         guesses = [SlotSet(SLOT_GUESSES, guesses_of(result.results))]
         if result.decision == "answer" and result.best:
             return guesses + answered(dispatcher, result.best, question)

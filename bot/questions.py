@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.handoff import guess_records
 from bot.store.cpr import mask_cpr
-from bot.store.models import QUESTION_OUTCOMES, Question, QuestionOutcome, utcnow
+from bot.store.models import MAX_INTENT, QUESTION_OUTCOMES, Question, QuestionOutcome, utcnow
 from bot.store.repository import ensure_conversation
 
 if TYPE_CHECKING:
@@ -46,9 +46,15 @@ CITIZEN_VERDICTS: frozenset[str] = frozenset({"helpful", "not_helpful", "none_of
 
 
 def record_question(
-    session: Session, conversation_id: str, municipality: str, result: SearchResult
+    session: Session,
+    conversation_id: str,
+    municipality: str,
+    result: SearchResult,
+    *,
+    intent: str | None = None,
 ) -> Question | None:
-    """Log one search; None for empty text and button payloads ("/intent"): no question."""
+    """Log one search; None for empty text and button payloads ("/intent"): no question.
+    `intent`: the NLU's reading of the message (why it was searched); None if there is none."""
     text = " ".join(result.question.split())
     if not text or text.startswith("/"):
         return None
@@ -63,6 +69,7 @@ def record_question(
         top_score=float(best.score) if best else None,
         guesses=guess_records(result.results[:MAX_GUESSES]),
         answered_slug=best.slug if result.decision == "answer" and best else None,
+        intent=intent[:MAX_INTENT] if intent else None,
     )
     session.add(question)
     session.flush()
@@ -114,11 +121,16 @@ def escalation_outcome(reason: str, kind: str) -> tuple[QuestionOutcome, bool]:
 
 
 def log_question(
-    owner: HasStore, conversation_id: str, municipality: str | None, result: SearchResult
+    owner: HasStore,
+    conversation_id: str,
+    municipality: str | None,
+    result: SearchResult,
+    *,
+    intent: str | None,
 ) -> None:
     try:
         with owner.store.transaction() as session:
-            record_question(session, conversation_id, municipality or "*", result)
+            record_question(session, conversation_id, municipality or "*", result, intent=intent)
     except Exception:
         log.exception("could not log the question of conversation %s", conversation_id)
 

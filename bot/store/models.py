@@ -223,6 +223,10 @@ QuestionDecision = Literal["answer", "clarify", "fallback"]
 QuestionOutcome = Literal["helpful", "not_helpful", "none_of_them", "handoff", "callback"]
 QUESTION_DECISIONS: tuple[str, ...] = get_args(QuestionDecision)
 QUESTION_OUTCOMES: tuple[str, ...] = get_args(QuestionOutcome)
+# The NLU's intent for small talk and other off-topic messages (actions.constants.
+# INTENT_OUT_OF_SCOPE): searched too, but a miss is not a question the bot failed to understand.
+SMALL_TALK_INTENT = "out_of_scope"
+MAX_INTENT = 64
 
 
 class Question(Base):
@@ -252,3 +256,8 @@ class Question(Base):
     outcome = Column(String(16))
     outcome_at = Column(UTCDateTime)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    # Why the bot searched: the NLU's intent for the message (ask_question, nlu_fallback,
+    # out_of_scope, ...), stored as read so the reports decide what counts as small talk. No
+    # CHECK: the names are the NLU's (bot/domain.yml), and a newly routed intent must not cost the
+    # log its question. NULL: logged before migration 0005, or without an NLU reading.
+    intent = Column(String(MAX_INTENT))

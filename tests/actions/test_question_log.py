@@ -17,12 +17,13 @@ import actions.answer
 import actions.escalate
 import actions.feedback
 from actions.answer import UNSURE, ActionAnswerFromGuides, choose_payload
+from actions.constants import INTENT_OUT_OF_SCOPE
 from actions.escalate import ActionEscalate
 from actions.feedback import ActionFeedback
 from bot.hours import Schedules
 from bot.store import Store
 from bot.store.migrate import upgrade
-from bot.store.models import Handoff, Question
+from bot.store.models import SMALL_TALK_INTENT, Handoff, Question
 from bot.store.users import create_user, mark_seen
 from knowledge.search import Decision, Hit, SearchResult
 
@@ -227,8 +228,42 @@ def test_small_talk_is_logged_and_an_unsure_match_is_not_offered(svc: SimpleName
     dispatcher, _ = ask("noget med mit kort", intent="out_of_scope")
     assert [m["text"] for m in dispatcher.messages] == [actions.answer.OUT_OF_SCOPE]
     [q] = questions(svc.store)
-    assert (q.text, q.decision, q.top_slug) == (
+    assert (q.text, q.decision, q.top_slug, q.intent) == (
         "noget med mit kort",
         "fallback",
         "sundhedskort-nyt",
+        "out_of_scope",
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "decision"),
+    [
+        ("Hvordan bestiller jeg pas? Mit cpr er 010190-1234", "ask_question", "answer"),
+        ("noget med mit kort", "nlu_fallback", "clarify"),
+        ("Må jeg holde høns?", "out_of_scope", "fallback"),
+        # small talk a guide matches confidently is answered, and still logged as small talk
+        ("Hvordan bestiller jeg pas? Mit cpr er 010190-1234", "out_of_scope", "answer"),
+    ],
+)
+def test_the_nlu_intent_is_logged_with_the_search(
+    svc: SimpleNamespace, text: str, intent: str, decision: str
+) -> None:
+    ask(text, intent=intent)
+    [q] = questions(svc.store)
+    assert (q.intent, q.decision) == (intent, decision)
+
+
+def test_a_message_without_an_nlu_reading_is_logged_without_intent(
+    svc: SimpleNamespace,
+) -> None:
+    message = {"text": "Må jeg holde høns?", "metadata": {"municipality": "0101", "now": IN_HOURS}}
+    t = Tracker("c1", {}, message, [], False, None, {}, "")
+    ActionAnswerFromGuides().run(CollectingDispatcher(), t, {})
+    [q] = questions(svc.store)
+    assert (q.text, q.intent) == ("Må jeg holde høns?", None)
+
+
+def test_the_reports_small_talk_intent_is_the_actions() -> None:
+    # bot/ does not import actions/: the two names must be kept equal by hand.
+    assert SMALL_TALK_INTENT == INTENT_OUT_OF_SCOPE

@@ -219,3 +219,43 @@ def test_migration_0004_downgrades_and_upgrades_again(tmp_path: Path) -> None:
         engine.dispose()
     upgrade(url)
     assert current_revision(url) == head_revision()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_0005_keeps_logged_questions_both_ways(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = (
+        f"sqlite:///{tmp_path / 'db.sqlite'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("pg_database")()
+    )
+    upgrade(url, "0004")
+    engine = make_engine(url)
+
+    def columns() -> list[str]:
+        return [c["name"] for c in inspect(engine).get_columns("questions")]
+
+    try:
+        with engine.begin() as conn:  # a question logged before 0005, in 0004's columns
+            conn.execute(text(
+                "INSERT INTO conversations (id, municipality, state, created_at, updated_at) "
+                "VALUES ('c', '0101', 'bot', '2026-11-24 10:00', '2026-11-24 10:00')"
+            ))  # fmt: skip
+            conn.execute(text(
+                "INSERT INTO questions (conversation_id, municipality, text, decision, guesses, "
+                "created_at) VALUES ('c', '0101', 'hej', 'fallback', '[]', '2026-11-24 10:00')"
+            ))  # fmt: skip
+        assert "intent" not in columns()
+        upgrade(url, "0005")
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT text, intent FROM questions")).all() == [("hej", None)]
+            conn.execute(text("UPDATE questions SET intent = 'out_of_scope'"))
+        command.downgrade(alembic_config(url), "0004")
+        assert "intent" not in columns()
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT text FROM questions")).scalars().all() == ["hej"]
+        upgrade(url)
+        assert "intent" in columns()
+    finally:
+        engine.dispose()
