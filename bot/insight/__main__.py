@@ -1,11 +1,12 @@
 """`python -m bot.insight unanswered|analytics`: the console's insight reports for scripts.
 
     python -m bot.insight unanswered [--from 2026-11-01] [--to 2026-11-30] [--municipality 0101]
-                                     [--csv]
+                                     [--small-talk] [--csv]
     python -m bot.insight analytics [--from 2026-11-01] [--to 2026-11-30] [--municipality 0101]
                                     [--csv]
 
-(`--since` and `--until` are accepted for `--from` and `--to`.)
+(`--since` and `--until` are accepted for `--from` and `--to`; `--small-talk` includes the
+messages the bot took for small talk and found no guide for, left out by default.)
 
 Dates are whole local days (Europe/Copenhagen), both ends included; without them the report
 covers the last 30 days. The database is DATABASE_URL (see README). Exit status 0 on success,
@@ -71,7 +72,10 @@ def print_analytics(a: Analytics, out: TextIO) -> None:
     w(f"  Contained          {a.contained:6d}  ({share} without hand-off or callback)\n")
     w(f"  Hand-offs          {a.handoffs:6d}\n")
     w(f"  Callbacks booked   {a.callbacks:6d}\n")
-    split = f"answered {a.answered}, clarify {a.clarified}, not understood {a.fallbacks}"
+    split = (
+        f"answered {a.answered}, clarify {a.clarified}, not understood {a.fallbacks}, "
+        f"small talk {a.small_talk}"
+    )
     w(f"  Questions          {a.questions:6d}  ({split})\n")
     w(f"  Feedback           yes {a.feedback_yes}, no {a.feedback_no}\n")
     w("\nTop guides (questions answered with the guide)\n")
@@ -100,6 +104,14 @@ def print_unanswered(report: UnansweredReport, out: TextIO) -> None:
         f"{report.unanswered} of {report.total_questions} questions, "
         f"{len(report.clusters)} clusters\n"
     )
+    if report.small_talk_left_out:
+        n = report.small_talk_left_out
+        w(
+            f"({n} message{'s' if n != 1 else ''} the bot took for small talk and found "
+            "no guide for: not included; --small-talk includes them)\n"
+        )
+    elif report.with_small_talk:
+        w(f"(small talk included: {report.small_talk} messages, reason small_talk)\n")
     if report.unclustered:
         n = len(report.unclustered)
         older = f"{n} older question is" if n == 1 else f"{n} older questions are"
@@ -143,6 +155,9 @@ def main(
                          help="last day (default: today)")  # fmt: skip
         sub.add_argument("--municipality", help="municipality code (default: all)")
         sub.add_argument("--csv", action="store_true", help="write CSV to standard output")
+    un.add_argument("--small-talk", action="store_true",
+                    help="include messages the bot took for small talk and found no guide for "
+                         "(real questions the NLU mistook among them)")  # fmt: skip
     args = parser.parse_args(argv)
 
     try:
@@ -163,12 +178,12 @@ def main(
             else:
                 print_analytics(result, sys.stdout)
             return 0
-        questions, total = unanswered_questions(store, period, args.municipality)
+        selection = unanswered_questions(
+            store, period, args.municipality, small_talk=args.small_talk
+        )
         # The model costs seconds to load: only when there is something to group.
         report = (
-            clustered_report(period, args.municipality, total, questions, embedder())
-            if questions
-            else UnansweredReport(period, args.municipality, total, [])
+            clustered_report(selection, embedder()) if selection.questions else selection.report([])
         )
         if args.csv:
             sys.stdout.write(unanswered_csv(report))

@@ -13,7 +13,11 @@ Definitions (the console page shows the same text):
 - **callbacks**: callbacks booked in the period, whatever became of them later (done, cancelled…).
   Callbacks whose conversation has been deleted count only without a municipality filter.
 - **questions**: guide searches logged in the period (`questions` table), split by the bot's
-  decision: answered, "Mente du …?" (clarify) and not understood (fallback).
+  reply: answered, "Mente du …?" (clarify), not understood (fallback) and small talk. **small
+  talk** is a fallback on a message the NLU took for small talk or otherwise off-topic (intent
+  `out_of_scope`, e.g. "fortæl en vittighed"): the bot said what it can help with instead.
+  It is not counted as not understood; small talk a guide matched confidently is answered.
+  Questions logged before the intent was recorded (migration 0005) count as questions.
 - **feedback yes/no**: answers to "Fik du svar på dit spørgsmål?" given in the period, per guide.
 - **top guides**: the guides the bot answered with in the period: its confident answers plus the
   guides citizens picked under "Mente du …?".
@@ -33,7 +37,15 @@ from sqlalchemy.sql import Select
 
 from bot.insight.period import Period, local
 from bot.store.db import Store
-from bot.store.models import Callback, Conversation, Feedback, Handoff, Message, Question
+from bot.store.models import (
+    SMALL_TALK_INTENT,
+    Callback,
+    Conversation,
+    Feedback,
+    Handoff,
+    Message,
+    Question,
+)
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 TOP_GUIDES = 10
@@ -81,7 +93,8 @@ class Analytics:
     questions: int
     answered: int
     clarified: int
-    fallbacks: int
+    fallbacks: int  # not understood, small talk not included
+    small_talk: int  # taken for small talk, no confident guide
     feedback_yes: int
     feedback_no: int
     guides: list[GuideStats]  # every guide answered with or rated, most answered first
@@ -188,17 +201,20 @@ def _analytics(
 
     question_rows = session.execute(
         _in_municipality(
-            select(Question.decision, Question.answered_slug, Question.guesses).where(
-                Question.created_at >= start, Question.created_at < end
-            ),
+            select(
+                Question.decision, Question.answered_slug, Question.guesses, Question.intent
+            ).where(Question.created_at >= start, Question.created_at < end),
             Question.conversation_id,
             municipality,
         )
     ).all()
-    decisions = Counter(d for d, _, _ in question_rows)
-    answered_by_guide = Counter(slug for _, slug, _ in question_rows if slug)
+    decisions = Counter(
+        "small_talk" if d == "fallback" and intent == SMALL_TALK_INTENT else d
+        for d, _, _, intent in question_rows
+    )
+    answered_by_guide = Counter(slug for _, slug, _, _ in question_rows if slug)
     guessed_titles: dict[str, str] = {}
-    for _, _, guesses in question_rows:
+    for _, _, guesses, _ in question_rows:
         for g in guesses or []:
             if isinstance(g, dict) and g.get("slug") and g.get("title"):
                 guessed_titles.setdefault(str(g["slug"]), str(g["title"]))
@@ -257,6 +273,7 @@ def _analytics(
         answered=decisions["answer"],
         clarified=decisions["clarify"],
         fallbacks=decisions["fallback"],
+        small_talk=decisions["small_talk"],
         feedback_yes=sum(yes.values()),
         feedback_no=sum(no.values()),
         guides=guides,

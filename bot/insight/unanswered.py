@@ -4,7 +4,15 @@ A logged question (`questions`) counts as **unanswered** when the bot did not un
 (decision `fallback`), or the citizen answered "Ingen af dem" to "Mente du …?" (`none_of_them`),
 said "nej" to "Fik du svar på dit spørgsmål?" (`not_helpful`), or the conversation went to a
 person right after it (`handoff`, or `callback` when nobody was on duty). Its **reason** is that
-outcome, or `fallback` when the bot did not understand and nothing happened after.
+outcome; when nothing happened after a fallback, `small_talk` if the NLU took the message for
+small talk (intent `out_of_scope`: the bot said what it can help with), else `fallback`.
+
+Unanswered small talk is left out unless asked for (`small_talk=True`), and out of the total
+too: most of it is "fortæl en vittighed" and the like, which no guide should answer, and it would
+push real gaps down the list and use up the clustering's wordings. But the NLU sometimes takes a
+real question for small talk and the citizen is turned away, so the report always says how much
+was left out, and with it included each one is labelled and clustered with similar questions.
+Small talk followed by a hand-off or callback keeps that reason and is always in.
 """
 
 from __future__ import annotations
@@ -19,17 +27,19 @@ from sqlalchemy import func, or_, select
 from bot.insight.clusters import QueryEmbedder, cluster_texts, normalise, representatives
 from bot.insight.period import Period
 from bot.store.db import Store
-from bot.store.models import Conversation, Question
+from bot.store.models import SMALL_TALK_INTENT, Conversation, Question
 from knowledge.text import fold, stop_words
 
 UNANSWERED_OUTCOMES = ("none_of_them", "not_helpful", "handoff", "callback")
-REASONS = ("fallback", *UNANSWERED_OUTCOMES)
+SMALL_TALK = "small_talk"
+REASONS = ("fallback", *UNANSWERED_OUTCOMES, SMALL_TALK)
 REASON_LABELS_DA = {
     "fallback": "Ikke forstået",
     "none_of_them": "«Ingen af dem»",
     "not_helpful": "Svaret hjalp ikke",
     "handoff": "Givet videre til medarbejder",
     "callback": "Tilbudt opringning",
+    SMALL_TALK: "Botten tog det for småsnak",
 }
 EXAMPLES = 5
 MAX_KEYWORDS = 12
@@ -49,10 +59,13 @@ class UnansweredQuestion:
     outcome: str | None
     top_slug: str | None
     top_title: str | None
+    intent: str | None = None  # the NLU's; None before migration 0005
 
     @property
     def reason(self) -> str:
-        return self.outcome if self.outcome in UNANSWERED_OUTCOMES else "fallback"
+        if self.outcome in UNANSWERED_OUTCOMES:
+            return str(self.outcome)
+        return SMALL_TALK if self.intent == SMALL_TALK_INTENT else "fallback"
 
 
 @dataclass(frozen=True)
@@ -104,21 +117,53 @@ class QuestionCluster:
 class UnansweredReport:
     period: Period
     municipality: str | None
-    total_questions: int  # all logged questions in the period and municipality
+    # logged questions in the period and municipality, less the unanswered small talk left out
+    total_questions: int
     clusters: list[QuestionCluster]
     # questions left out of the clustering (beyond clusters.MAX_WORDINGS wordings), oldest first
     unclustered: list[UnansweredQuestion] = field(default_factory=list)
+    with_small_talk: bool = False  # unanswered small talk included
+    small_talk_left_out: int = 0  # unanswered small talk not included (0 when included)
 
     @property
     def unanswered(self) -> int:
         return sum(c.size for c in self.clusters) + len(self.unclustered)
 
+    @property
+    def small_talk(self) -> int:
+        """Unanswered small talk in the report (0 unless included)."""
+        questions = [q for c in self.clusters for q in c.questions] + self.unclustered
+        return sum(q.reason == SMALL_TALK for q in questions)
+
+
+@dataclass(frozen=True)
+class UnansweredSelection:
+    """The unanswered questions a report is made of, before they are grouped."""
+
+    period: Period
+    municipality: str | None
+    questions: list[UnansweredQuestion]  # oldest first
+    total: int  # logged questions, less the unanswered small talk left out
+    with_small_talk: bool
+    small_talk_left_out: int
+
+    def report(
+        self,
+        clusters: list[QuestionCluster],
+        unclustered: list[UnansweredQuestion] | None = None,
+    ) -> UnansweredReport:
+        return UnansweredReport(
+            self.period, self.municipality, self.total, clusters, unclustered or [],
+            self.with_small_talk, self.small_talk_left_out,
+        )  # fmt: skip
+
 
 def unanswered_questions(
-    store: Store, period: Period, municipality: str | None = None
-) -> tuple[list[UnansweredQuestion], int]:
+    store: Store, period: Period, municipality: str | None = None, *, small_talk: bool = False
+) -> UnansweredSelection:
     """The unanswered questions asked in the period (oldest first), and how many questions were
-    asked in all. `municipality` is the conversation's; None for all."""
+    asked in all. `municipality` is the conversation's; None for all. `small_talk`: include the
+    unanswered small talk (see the module docstring)."""
     query = select(Question).where(
         Question.created_at >= period.start, Question.created_at < period.end
     )
@@ -145,10 +190,14 @@ def unanswered_questions(
                     (str(g.get("title")) for g in q.guesses or [] if g.get("slug") == q.top_slug),
                     None,
                 ),
+                intent=q.intent,
             )
             for q in session.scalars(unanswered)
         ]
-    return rows, total
+    left_out = 0 if small_talk else sum(q.reason == SMALL_TALK for q in rows)
+    if left_out:
+        rows = [q for q in rows if q.reason != SMALL_TALK]
+    return UnansweredSelection(period, municipality, rows, total - left_out, small_talk, left_out)
 
 
 def _cluster(number: int, chosen: list[UnansweredQuestion], examples: list[str]) -> QuestionCluster:
@@ -190,22 +239,20 @@ def group_by_wording(questions: list[UnansweredQuestion]) -> list[QuestionCluste
     ]
 
 
-def clustered_report(
-    period: Period,
-    municipality: str | None,
-    total: int,
-    questions: list[UnansweredQuestion],
-    embedder: QueryEmbedder,
-) -> UnansweredReport:
-    """The report over `questions` (oldest first), clustered by meaning."""
-    clusters = cluster_questions(questions, embedder)
+def clustered_report(selection: UnansweredSelection, embedder: QueryEmbedder) -> UnansweredReport:
+    """The report over the selected questions, clustered by meaning."""
+    clusters = cluster_questions(selection.questions, embedder)
     clustered = {q.id for c in clusters for q in c.questions}
-    left_out = [q for q in questions if q.id not in clustered]
-    return UnansweredReport(period, municipality, total, clusters, left_out)
+    return selection.report(clusters, [q for q in selection.questions if q.id not in clustered])
 
 
 def unanswered_report(
-    store: Store, period: Period, municipality: str | None, embedder: QueryEmbedder
+    store: Store,
+    period: Period,
+    municipality: str | None,
+    embedder: QueryEmbedder,
+    *,
+    small_talk: bool = False,
 ) -> UnansweredReport:
-    questions, total = unanswered_questions(store, period, municipality)
-    return clustered_report(period, municipality, total, questions, embedder)
+    selection = unanswered_questions(store, period, municipality, small_talk=small_talk)
+    return clustered_report(selection, embedder)

@@ -1,7 +1,8 @@
 """Insight pages: unanswered questions in clusters (editors) and analytics (editors, admins).
 
-The figures and their definitions are `bot.insight`; this module reads the filter (period and
-municipality) from the query string, renders the pages and serves the same reports as CSV.
+The figures and their definitions are `bot.insight`; this module reads the filter (period,
+municipality and, for the unanswered questions, whether to include small talk) from the query
+string, renders the pages and serves the same reports as CSV.
 """
 
 from __future__ import annotations
@@ -37,19 +38,25 @@ log = logging.getLogger(__name__)
 bp = Blueprint("insight", __name__, url_prefix="/konsol")
 
 ALL = ""  # the municipality filter's "all municipalities"
+SMALL_TALK_ARG = "smaasnak"  # ?smaasnak=1: the unanswered questions include small talk
 
 
 @dataclass(frozen=True)
 class Filter:
     period: Period
     municipality: str | None  # None: all
+    small_talk: bool = False  # the unanswered questions include small talk
 
-    def args(self) -> dict[str, Any]:
-        return {
+    def args(self, *, small_talk: bool | None = None) -> dict[str, Any]:
+        """The query string's arguments; `small_talk` overrides the filter's own choice."""
+        args = {
             "fra": self.period.first.isoformat(),
             "til": self.period.last.isoformat(),
             "kommune": self.municipality or ALL,
         }
+        if self.small_talk if small_talk is None else small_talk:
+            args[SMALL_TALK_ARG] = "1"
+        return args
 
     @property
     def slug(self) -> str:
@@ -81,7 +88,7 @@ def read_filter(args: Mapping[str, str]) -> Filter:
     code = (args.get("kommune") or ALL).strip()
     if code and code != NATIONAL and not CODE.match(code):
         abort(400, description="Ukendt kommunekode.")
-    return Filter(period, code or None)
+    return Filter(period, code or None, args.get(SMALL_TALK_ARG) == "1")
 
 
 def municipality_label(code: str | None) -> str:
@@ -117,16 +124,14 @@ def csv_response(text: str, name: str) -> Response:
 def _report(f: Filter) -> tuple[UnansweredReport, bool]:
     """The report, and whether the questions were grouped by meaning (False: the model could not
     be loaded, so only identical wordings are grouped)."""
-    questions, total = unanswered_questions(get_store(), f.period, f.municipality)
-    if not questions:
-        return UnansweredReport(f.period, f.municipality, total, []), True
+    selection = unanswered_questions(get_store(), f.period, f.municipality, small_talk=f.small_talk)
+    if not selection.questions:
+        return selection.report([]), True
     try:
-        embedder = get_knowledge().embedder
-        return clustered_report(f.period, f.municipality, total, questions, embedder), True
+        return clustered_report(selection, get_knowledge().embedder), True
     except Exception:
         log.exception("could not cluster unanswered questions; grouping identical wordings only")
-        by_wording = group_by_wording(questions)
-        return UnansweredReport(f.period, f.municipality, total, by_wording), False
+        return selection.report(group_by_wording(selection.questions)), False
 
 
 def _page_context(f: Filter) -> dict[str, object]:
@@ -168,7 +173,10 @@ def unanswered() -> ResponseReturnValue:
         max_wordings=clusters.MAX_WORDINGS,
         new_guide_url=new_guide_url,
         csv_url=url_for("insight.unanswered_csv", **f.args()),
+        with_small_talk_url=url_for("insight.unanswered", **f.args(small_talk=True)),
+        without_small_talk_url=url_for("insight.unanswered", **f.args(small_talk=False)),
         **_page_context(f),
+        small_talk_filter=True,
     )
 
 
@@ -178,7 +186,7 @@ def unanswered_csv() -> ResponseReturnValue:
     f = read_filter(request.args)
     report, _ = _report(f)
     text = unanswered_csv_text(report, excel=True)
-    return csv_response(text, f"ubesvarede_{f.slug}")
+    return csv_response(text, f"ubesvarede_{f.slug}{'_med-smaasnak' if f.small_talk else ''}")
 
 
 def _analytics(f: Filter) -> Analytics:
@@ -195,8 +203,9 @@ def analytics_page() -> ResponseReturnValue:
         "insight/analytics.html",
         a=a,
         weekdays=WEEKDAYS,
-        csv_url=url_for("insight.analytics_csv", **f.args()),
-        unanswered_url=url_for("insight.unanswered", **f.args()),
+        csv_url=url_for("insight.analytics_csv", **f.args(small_talk=False)),
+        unanswered_url=url_for("insight.unanswered", **f.args(small_talk=False)),
+        small_talk_url=url_for("insight.unanswered", **f.args(small_talk=True)),
         **_page_context(f),
     )
 
