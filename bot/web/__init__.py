@@ -1,7 +1,8 @@
 """The Flask web front: citizen widget and API, agent/editor/admin consoles, one blueprint each.
 
-Shared by the blueprints: `auth.roles_required`, CSRF (`csrf.py`), `extensions.get_store` and
-`extensions.get_knowledge`, and the console layout `templates/console/base.html`.
+Shared by the blueprints: `auth.roles_required`, CSRF (`csrf.py`), the per-process resources in
+`extensions.py` (store, opening hours, rate limiters, knowledge base), and the console layout
+`templates/console/base.html`.
 """
 
 from __future__ import annotations
@@ -65,30 +66,43 @@ def secret_key(settings: Settings) -> str:
     return key
 
 
+def config_from(settings: Settings) -> dict[str, Any]:
+    """The Flask config the app reads, derived from `settings`. The blueprints read these keys,
+    never the same values from SETTINGS, so a test or deployment that overrides a key is
+    obeyed everywhere."""
+    return {
+        "SETTINGS": settings,
+        "DATABASE_URL": settings.database_url,
+        "RASA_URL": settings.rasa_url,
+        # messages per client per window (seconds); a poll budget of its own below
+        "CITIZEN_RATE_LIMIT": (settings.citizen_messages_per_minute, 60.0),
+        "AGENT_PRESENCE_S": settings.agent_presence_s,
+        "HANDOFF_WAIT_S": settings.handoff_wait_s,
+        "TRUSTED_PROXIES": settings.trusted_proxies,
+        "SESSION_COOKIE_SECURE": settings.https,
+    }
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    settings = Settings.from_env()
+    """The app. `config` overrides any key; with `SETTINGS` in it, the keys derived from the
+    settings follow those settings, and explicit keys beside it still win."""
+    overrides = dict(config or {})
+    settings = overrides.get("SETTINGS") or Settings.from_env()
     app = Flask(__name__)
     app.config.update(
-        SETTINGS=settings,
-        DATABASE_URL=settings.database_url,
-        RASA_URL=settings.rasa_url,
         RASA_TIMEOUT=30.0,
         MAX_MESSAGE_CHARS=1000,
         MAX_CONTENT_LENGTH=64 * 1024,  # citizen messages and guides are far smaller
-        CITIZEN_RATE_LIMIT=(30, 60.0),  # messages per client per window (seconds)
         # Polls and widget settings: a widget polls twice a second while a person holds the
         # chat (120 a minute); this allows ten such widgets behind one address (a library, NAT).
         CITIZEN_POLL_RATE_LIMIT=(1200, 60.0),
-        AGENT_PRESENCE_S=settings.agent_presence_s,
-        HANDOFF_WAIT_S=settings.handoff_wait_s,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.https,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=10),  # one working day
+        **config_from(settings),
     )
-    if config:
-        app.config.update(config)
-    proxies = app.config["SETTINGS"].trusted_proxies
+    app.config.update(overrides)
+    proxies = app.config["TRUSTED_PROXIES"]
     if proxies > 0:
         # The client address is the one the outermost trusted proxy saw: N entries from the
         # right of X-Forwarded-For. Entries further left are whatever the client chose to send.
@@ -98,8 +112,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = secret_key(app.config["SETTINGS"])
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Danish letters as they are
 
-    from bot.web import admin, agent, auth, chat, csrf, health, widget
+    from bot.web import admin, agent, auth, chat, csrf, extensions, health, widget
 
+    extensions.init_app(app)
     csrf.init_app(app)
     auth.init_app(app)
     app.register_blueprint(health.bp)

@@ -13,7 +13,6 @@ import logging
 import os
 import re
 import secrets
-import threading
 from datetime import datetime
 from typing import Any
 
@@ -22,17 +21,16 @@ from flask.typing import ResponseReturnValue
 
 from bot.conversations import OutMessage, citizen_message, messages_after
 from bot.handoff import agents_present, on_duty
-from bot.hours import TZ, Schedules
+from bot.hours import TZ
 from bot.web.csrf import csrf_exempt
-from bot.web.extensions import get_store
+from bot.web.extensions import get_limiter, get_schedules, get_store
 from bot.web.rasa_client import RasaUnavailable, send_to_rasa
-from bot.web.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 bp = Blueprint("chat", __name__, url_prefix="/api")
 
-CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+# A conversation id and a message's client id: random, chosen by the widget.
+RANDOM_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MUNICIPALITY = re.compile(r"^[A-Za-z0-9*_-]{1,32}$")
 MAX_PAYLOAD_CHARS = 500
 # Tests only: fix the clock the dialogue sees (the action server honours it only when
@@ -48,23 +46,6 @@ def _error(message_da: str, status: int) -> ResponseReturnValue:
     return jsonify({"error": message_da}), status
 
 
-_lock = threading.Lock()
-
-
-def _limiter(config_key: str) -> RateLimiter:
-    """One limiter per budget (CITIZEN_RATE_LIMIT for messages, CITIZEN_POLL_RATE_LIMIT for
-    polls and widget settings), created on first use."""
-    key = f"borgerbot.ratelimit.{config_key}"
-    limiter = current_app.extensions.get(key)
-    if limiter is None:
-        with _lock:
-            limiter = current_app.extensions.get(key)
-            if limiter is None:
-                limit, window = current_app.config[config_key]
-                limiter = current_app.extensions[key] = RateLimiter(limit, window)
-    return limiter
-
-
 def _client() -> str:
     # Behind trusted proxies ProxyFix (bot.web.create_app) has put the real client address here;
     # the raw X-Forwarded-For is never read, its leftmost entries are the client's to choose.
@@ -72,22 +53,11 @@ def _client() -> str:
 
 
 def _polls_allowed() -> bool:
-    return _limiter("CITIZEN_POLL_RATE_LIMIT").allow(_client())
+    return get_limiter("CITIZEN_POLL_RATE_LIMIT").allow(_client())
 
 
 SLOW_DOWN = "Du har sendt mange beskeder på kort tid. Vent et øjeblik, og prøv igen."
 POLL_SLOW_DOWN = "For mange forespørgsler på kort tid. Vent et øjeblik, og prøv igen."
-
-
-def schedules() -> Schedules:
-    """The opening hours, read from bot/schedule.yml once per app (not on every request)."""
-    loaded = current_app.extensions.get("borgerbot.schedules")
-    if loaded is None:
-        with _lock:
-            loaded = current_app.extensions.get("borgerbot.schedules")
-            if loaded is None:
-                loaded = current_app.extensions["borgerbot.schedules"] = Schedules.load()
-    return loaded
 
 
 def test_clock() -> datetime | None:
@@ -105,7 +75,7 @@ def _municipality(value: Any) -> str:
 
 
 def _conversation_id(value: Any) -> str:
-    if not isinstance(value, str) or not CONVERSATION_ID.match(value):
+    if not isinstance(value, str) or not RANDOM_ID.match(value):
         raise BadInput("Samtalen kunne ikke findes. Genindlæs siden og prøv igen.")
     return value
 
@@ -143,7 +113,7 @@ def preflight(conversation_id: str | None = None) -> ResponseReturnValue:
 @bp.post("/chat")
 @csrf_exempt
 def chat_message() -> ResponseReturnValue:
-    if not _limiter("CITIZEN_RATE_LIMIT").allow(_client()):
+    if not get_limiter("CITIZEN_RATE_LIMIT").allow(_client()):
         return _error(SLOW_DOWN, 429)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -161,7 +131,7 @@ def chat_message() -> ResponseReturnValue:
     client_id = body.get("client_id")
     if after is not None and (type(after) is not int or after < 0):
         return _error("Beskeden kunne ikke læses. Genindlæs siden og prøv igen.", 400)
-    if client_id is not None and (not isinstance(client_id, str) or not CLIENT_ID.match(client_id)):
+    if client_id is not None and (not isinstance(client_id, str) or not RANDOM_ID.match(client_id)):
         return _error("Beskeden kunne ikke læses. Genindlæs siden og prøv igen.", 400)
     try:
         conversation_id = _conversation_id(body.get("conversation_id") or secrets.token_hex(16))
@@ -219,7 +189,7 @@ def widget_config() -> ResponseReturnValue:
     with get_store().read() as db:
         present = agents_present(db, current_app.config["AGENT_PRESENCE_S"])
     staffed = on_duty(
-        schedules(), None if municipality == "*" else municipality, now, agents_present=present
+        get_schedules(), None if municipality == "*" else municipality, now, agents_present=present
     )
     quick = [{"title": "Hvordan får jeg MitID?", "payload": None}]
     if staffed:

@@ -3,23 +3,21 @@ restore, and "Prøv et spørgsmål" through `KnowledgeBase.reply`, the search an
 action replies with.
 
 Publishing writes the guide file and rebuilds the index incrementally in this process (the model
-is loaded once per process, on first need); the action server's KnowledgeBase moves to the new
-index version on its next search, so no process restarts. The library is `knowledge.authoring`.
+is loaded once per process, in the background from start: `extensions.get_knowledge`); the action
+server's KnowledgeBase moves to the new index version on its next search, so no process restarts.
+The library is `knowledge.authoring`.
 """
 
 from __future__ import annotations
 
 import difflib
 import logging
-import threading
-import time
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from flask import (
     Blueprint,
-    Flask,
     abort,
     current_app,
     flash,
@@ -84,49 +82,11 @@ HINTS_DA = {
     "body": "Markdown. Start med et kort svar i ét afsnit – det er det, assistenten svarer med. "
     "Brug ## til overskrifter, 1. til trin og - til punkter. HTML er ikke tilladt.",
 }
-_warm_lock = threading.Lock()
-WARM_UP = "KNOWLEDGE_WARM_UP"  # app config: load the model in the background at start
-_WARMING = "borgerbot.knowledge_warming"
 
 
 def _store() -> GuideStore:
     settings = current_app.config["SETTINGS"].knowledge
     return GuideStore.from_settings(settings, embedder=lambda: get_knowledge().embedder)
-
-
-def warm_up(app: Flask) -> None:
-    """Load the model and index in a background thread, once per process, so that the first
-    publish, console search or unanswered report does not wait 20–40 s for it. Started by the
-    web process's first request (at start, `make run`'s health check), never blocking it; off
-    when `KNOWLEDGE_WARM_UP` is false (the default under TESTING: Flask-client tests would load
-    the model once per app). Failures are only logged: the first real use reports them."""
-    if not app.config.get(WARM_UP, not app.testing):
-        return
-    if app.extensions.get(_WARMING) or "borgerbot.knowledge" in app.extensions:
-        return
-    with _warm_lock:
-        if app.extensions.get(_WARMING):
-            return
-        app.extensions[_WARMING] = True
-
-    def load() -> None:
-        started = time.monotonic()
-        with app.app_context():
-            try:
-                kb = get_knowledge()
-            except Exception:
-                log.exception("could not load the knowledge base in the background")
-                return
-        log.info("knowledge base loaded in the background in %.1f s (index %s)",
-                 time.monotonic() - started, kb.version)  # fmt: skip
-
-    threading.Thread(target=load, name="knowledge-warm-up", daemon=True).start()
-
-
-@bp.before_app_request
-def _warm_up_on_first_request() -> None:
-    if not current_app.extensions.get(_WARMING):
-        warm_up(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 def local_time(at: datetime) -> str:
