@@ -1,14 +1,17 @@
 """The insight pages in Chromium over the real stack: a month of seeded conversations plus one
-real fallback through the widget; screenshots of both pages and an axe-core WCAG AA check."""
+real fallback and one real piece of small talk through the widget; screenshots of both pages (the
+unanswered questions with and without small talk) and an axe-core WCAG AA check."""
 
 from __future__ import annotations
 
 import random
+import re
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.hours import TZ
 from bot.store import Store
@@ -36,11 +39,14 @@ UNANSWERED = [  # wordings citizens used for things no guide covers
     ["Hvordan lejer jeg en bådplads i havnen?", "bådplads leje"],
     ["Må jeg brænde haveaffald af?"],
 ]  # fmt: skip
+SMALL_TALK = ["fortæl en vittighed", "hvad hedder du", "hvordan går det", "kan du lide katte",
+              "hvem vandt fodboldkampen i går"]  # fmt: skip
 
 
-def seed_month(store: Store, last: date, days: int = 28, seed: int = 7) -> None:
+def seed_month(store: Store, last: date, days: int = 28, seed: int = 7) -> int:
     """A plausible month for municipality 0101: weekday peaks at 9-11 and 19-21, 3 in 4 questions
-    answered, a few hand-offs and callbacks, feedback mostly "ja"."""
+    answered, a few hand-offs and callbacks, feedback mostly "ja"; and some small talk no guide
+    matched. Returns the number of small-talk messages."""
     rnd = random.Random(seed)
     slugs = list(ANSWERS)
     weights = [ANSWERS[s][1] for s in slugs]
@@ -80,7 +86,7 @@ def seed_month(store: Store, last: date, days: int = 28, seed: int = 7) -> None:
                                decision=decision, top_slug=guesses[0]["slug"] if guesses else None,
                                top_score=guesses[0]["score"] if guesses else None,
                                guesses=guesses, answered_slug=answered, outcome=outcome,
-                               created_at=at))  # fmt: skip
+                               intent="ask_question", created_at=at))  # fmt: skip
                 if helpful is not None:
                     s.add(Feedback(conversation_id=cid, slug=answered, helpful=helpful,
                                    created_at=at + timedelta(minutes=1)))  # fmt: skip
@@ -96,22 +102,57 @@ def seed_month(store: Store, last: date, days: int = 28, seed: int = 7) -> None:
                                    department="borgerservice", topic=text,
                                    slot_start=at + timedelta(days=1), status="done",
                                    created_at=at, updated_at=at))  # fmt: skip
+        # Small talk: its own random stream, so the questions above stay as they were.
+        chat = random.Random(seed + 1)
+        small_talk = 0
+        for offset in range(days):
+            day = last - timedelta(days=days - 1 - offset)
+            for _ in range(chat.randint(0, 2)):
+                small_talk += 1
+                at = datetime.combine(day, time(chat.choice([10, 16, 21]), chat.randint(0, 59)), TZ)
+                cid, text = f"chat-{small_talk}", chat.choice(SMALL_TALK)
+                s.add(Conversation(id=cid, municipality="0101", state="closed", created_at=at,
+                                   updated_at=at))  # fmt: skip
+                s.flush()
+                s.add(Message(conversation_id=cid, seq=1, sender="citizen", text=text,
+                              created_at=at))  # fmt: skip
+                s.add(Question(conversation_id=cid, municipality="0101", text=text,
+                               decision="fallback", guesses=[], intent="out_of_scope",
+                               created_at=at))  # fmt: skip
+    return small_talk
 
 
 def test_insight_pages(stack: Stack, new_page: Any, console_users: Any, artifacts: Path) -> None:
-    seed_month(Store(stack.env["DATABASE_URL"]), datetime.now(TZ).date() - timedelta(days=1))
+    store = Store(stack.env["DATABASE_URL"])
+    assert seed_month(store, datetime.now(TZ).date() - timedelta(days=1)) > 0
 
     # A real fallback through the widget lands in the question log.
     citizen = new_page()
     open_widget(citizen, stack)
     say(citizen, "Hvordan registrerer jeg min kanin hos kommunen?")
     citizen.get_by_role("button", name="Tal med en medarbejder").last.wait_for()
+    # And real small talk: the NLU's out_of_scope, no guide, the out-of-scope reply.
+    chatter = new_page()
+    open_widget(chatter, stack)
+    say(chatter, "fortæl en vittighed")
+    chatter.get_by_text("Det kan jeg desværre ikke hjælpe med", exact=False).wait_for()
+    with store.read() as s:
+        logged = s.execute(select(Question.conversation_id, Question.decision, Question.intent)
+                           .where(Question.text == "fortæl en vittighed")).all()  # fmt: skip
+        # the session's database: the seeded month and what the browser tests said
+        small_talk = s.scalar(select(func.count()).select_from(Question).where(
+            Question.decision == "fallback", Question.intent == "out_of_scope"))  # fmt: skip
+    assert [(d, i) for c, d, i in logged if not c.startswith("chat-")] == [
+        ("fallback", "out_of_scope")]  # fmt: skip
 
     eva = new_page()
     login(eva, stack, "eva")
     eva.goto(f"{stack.web_url}/konsol/statistik")
     eva.get_by_role("heading", name="Samtaler pr. dag").wait_for()
-    assert "Klaret af botten" in eva.inner_text("main")
+    main = eva.inner_text("main")
+    assert "Klaret af botten" in main
+    # the widget's small talk is counted as small talk, not as not understood
+    assert re.search(rf"ikke forstået[^·]*·\s*{small_talk} småsnak", main), main
     eva.screenshot(path=str(artifacts / "insight-analytics.png"), full_page=True)
     violations = run_axe(eva)
     assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
@@ -121,9 +162,25 @@ def test_insight_pages(stack: Stack, new_page: Any, console_users: Any, artifact
     first = eva.locator("section.cluster").first
     assert "hund" in first.inner_text().lower()  # the biggest topic in the seed
     assert "kanin" in eva.inner_text("main")  # the widget's question
+    # small talk is left out by default, and the page says so
+    assert "vittighed" not in "".join(eva.locator("section.cluster").all_inner_texts())
+    left_out = f"Desuden tog botten {small_talk} beskeder for småsnak"
+    assert left_out in eva.inner_text("main")
     eva.screenshot(path=str(artifacts / "insight-unanswered.png"), full_page=True)
     violations = run_axe(eva)
     assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
+
+    # with it: labelled, and clustered with the rest
+    eva.get_by_role("link", name="Vis også småsnak").click()
+    eva.wait_for_url("**smaasnak=1*")
+    joke = eva.locator("section.cluster").filter(has_text="fortæl en vittighed")
+    assert "Botten tog det for småsnak" in joke.first.inner_text()
+    assert eva.get_by_label("Småsnak", exact=True).input_value() == "1"
+    eva.screenshot(path=str(artifacts / "insight-unanswered-small-talk.png"), full_page=True)
+    violations = run_axe(eva)
+    assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
+    eva.get_by_role("link", name="Skjul småsnak").click()
+    eva.wait_for_url(re.compile(r".*/konsol/ubesvarede\?(?!.*smaasnak).*"))
     button = first.get_by_role("link", name="Skriv en vejledning")
     assert button.count() == 1
     button.click()
