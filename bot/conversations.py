@@ -23,12 +23,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.store.db import Store
 from bot.store.models import Conversation, Handoff, Message, User, utcnow
-from bot.store.repository import append_message, ensure_conversation, find_by_client_id
+from bot.store.repository import (
+    append_message,
+    ensure_conversation,
+    find_by_client_id,
+    lock_conversation,
+)
 from bot.store.users import first_name
 
 log = logging.getLogger(__name__)
@@ -138,40 +144,39 @@ def _since(after: int | None, own_seq: int) -> int:
     return own_seq - 1 if after is None else max(0, min(after, own_seq - 1))
 
 
-def _overdue_handoff(session: Session, conversation_id: str, cutoff: datetime) -> Handoff | None:
-    return session.scalar(
-        select(Handoff).where(
-            Handoff.conversation_id == conversation_id,
-            Handoff.status == "waiting",
-            Handoff.overdue_notified_at.is_(None),
-            Handoff.created_at <= cutoff,
-        )
+def _overdue(conversation_id: str, cutoff: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The conversation's waiting hand-off, created at or before `cutoff`, not yet told."""
+    return (
+        Handoff.conversation_id == conversation_id,
+        Handoff.status == "waiting",
+        Handoff.overdue_notified_at.is_(None),
+        Handoff.created_at <= cutoff,
     )
+
+
+def _tell_if_overdue(db: Session, conversation_id: str, cutoff: datetime, now: datetime) -> bool:
+    """The notice, once per hand-off: the conditional update wins once. Call with the
+    conversation locked (the notice is a message in its log)."""
+    told = db.execute(
+        update(Handoff)
+        .where(*_overdue(conversation_id, cutoff))
+        .values(overdue_notified_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if told == 1:
+        append_message(db, conversation_id, "system", OVERDUE_NOTICE)
+    return bool(told == 1)
 
 
 def notify_if_overdue(
     store: Store, conversation_id: str, wait_s: float, now: datetime | None = None
 ) -> bool:
     """Tell a citizen whose hand-off nobody has taken within `wait_s` that they may ask for a
-    callback instead; once per hand-off (the conditional update wins once). True if told now."""
+    callback instead; once per hand-off. True if told now."""
     now = now or utcnow()
-    cutoff = now - timedelta(seconds=wait_s)
     with store.transaction() as db:
-        _lock_conversation(db, conversation_id)
-        told = db.execute(
-            update(Handoff)
-            .where(
-                Handoff.conversation_id == conversation_id,
-                Handoff.status == "waiting",
-                Handoff.overdue_notified_at.is_(None),
-                Handoff.created_at <= cutoff,
-            )
-            .values(overdue_notified_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if told == 1:
-            append_message(db, conversation_id, "system", OVERDUE_NOTICE)
-        return bool(told == 1)
+        _locked_conversation(db, conversation_id)
+        return _tell_if_overdue(db, conversation_id, now - timedelta(seconds=wait_s), now)
 
 
 def messages_after(
@@ -182,22 +187,21 @@ def messages_after(
     handoff_wait_s: float | None = None,
     now: datetime | None = None,
 ) -> ConversationView | None:
-    """The citizen's poll: read-only, except for the one-time notice of a long wait."""
+    """The citizen's poll: read-only, except for the one-time notice of a long wait (with
+    `handoff_wait_s`), which is written and read back in one write transaction."""
+    now = now or utcnow()
     with store.read() as db:
         conversation = db.get(Conversation, conversation_id)
         if conversation is None:
             return None
-        cutoff = (now or utcnow()) - timedelta(seconds=handoff_wait_s or 0)
-        if (
-            handoff_wait_s is None
-            or conversation.state != "waiting"
-            or _overdue_handoff(db, conversation_id, cutoff) is None
-        ):
+        if handoff_wait_s is None or conversation.state != "waiting":
             return _view(db, conversation, after)
-    assert handoff_wait_s is not None
-    notify_if_overdue(store, conversation_id, handoff_wait_s, now)
-    with store.read() as db:
-        conversation = db.get(Conversation, conversation_id)
+        cutoff = now - timedelta(seconds=handoff_wait_s)
+        if db.scalar(select(Handoff.id).where(*_overdue(conversation_id, cutoff))) is None:
+            return _view(db, conversation, after)
+    with store.transaction() as db:
+        conversation = _locked_conversation(db, conversation_id)
+        _tell_if_overdue(db, conversation_id, cutoff, now)
         return _view(db, conversation, after)
 
 
@@ -308,22 +312,20 @@ def _queue_item(h: Handoff) -> QueueItem:
 
 def queue(store: Store, include_claimed: bool = True) -> list[QueueItem]:
     """Open hand-offs: the waiting ones first, oldest first (the next to take is on top), then
-    (optionally) those being worked, in the order they were taken."""
+    (optionally) those being worked, in the order they were taken. One query per poll."""
+    waiting = Handoff.status == "waiting"
+    statuses = ("waiting", "claimed") if include_claimed else ("waiting",)
     with store.read() as db:
-        waiting = db.scalars(
+        rows = db.scalars(
             select(Handoff)
-            .where(Handoff.status == "waiting")
-            .order_by(Handoff.created_at, Handoff.id)
-        )
-        items = [_queue_item(h) for h in waiting]
-        if include_claimed:
-            claimed = db.scalars(
-                select(Handoff)
-                .where(Handoff.status == "claimed")
-                .order_by(Handoff.claimed_at, Handoff.id)
+            .where(Handoff.status.in_(statuses))
+            .order_by(
+                case((waiting, 0), else_=1),
+                case((waiting, Handoff.created_at), else_=Handoff.claimed_at),
+                Handoff.id,
             )
-            items += [_queue_item(h) for h in claimed]
-        return items
+        )
+        return [_queue_item(h) for h in rows]
 
 
 def _open_handoff(db: Session, handoff_id: int) -> Handoff:
@@ -333,13 +335,8 @@ def _open_handoff(db: Session, handoff_id: int) -> Handoff:
     return handoff
 
 
-def _lock_conversation(db: Session, conversation_id: str) -> Conversation:
-    conversation = db.scalar(
-        select(Conversation)
-        .where(Conversation.id == conversation_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+def _locked_conversation(db: Session, conversation_id: str) -> Conversation:
+    conversation = lock_conversation(db, conversation_id)
     if conversation is None:
         raise NotAllowed("Samtalen findes ikke.")
     return conversation
@@ -349,7 +346,7 @@ def _locked(db: Session, handoff_id: int) -> tuple[Handoff, Conversation]:
     """The hand-off and its conversation, the conversation locked first (the module's lock
     order) and the hand-off read again after it, so its status is the latest committed one."""
     conversation_id = _open_handoff(db, handoff_id).conversation_id
-    conversation = _lock_conversation(db, conversation_id)
+    conversation = _locked_conversation(db, conversation_id)
     handoff = db.scalar(
         select(Handoff).where(Handoff.id == handoff_id).execution_options(populate_existing=True)
     )
@@ -365,21 +362,18 @@ def _announce(db: Session, conversation: Conversation, agent: User) -> None:
 
 
 def claim(store: Store, handoff_id: int, agent: User) -> Handoff:
-    """Take a waiting hand-off. Of two agents claiming at once exactly one wins: the update only
-    matches while the status is still 'waiting', and the database applies it once."""
+    """Take a waiting hand-off. Of agents claiming at once exactly one wins: each locks the
+    conversation first and reads the hand-off after the lock, so the second sees the first's
+    claim (as does a withdrawal, which takes the same lock)."""
     with store.transaction() as db:
         handoff, conversation = _locked(db, handoff_id)
-        won = db.execute(
-            update(Handoff)
-            .where(Handoff.id == handoff_id, Handoff.status == "waiting")
-            .values(status="claimed", claimed_by=agent.username, claimed_at=utcnow())
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        db.refresh(handoff)
-        if won != 1:
-            if handoff.status == "claimed":
-                raise NotAllowed(f"Samtalen er allerede taget af {handoff.claimed_by}.")
+        if handoff.status == "claimed":
+            raise NotAllowed(f"Samtalen er allerede taget af {handoff.claimed_by}.")
+        if handoff.status != "waiting":
             raise NotAllowed("Samtalen venter ikke længere (borgeren har fx bestilt et opkald).")
+        handoff.status = "claimed"
+        handoff.claimed_by = agent.username
+        handoff.claimed_at = utcnow()
         conversation.state = "agent"
         _announce(db, conversation, agent)
         return handoff

@@ -60,12 +60,6 @@ def agents_present(session: Session, window_s: float, now: datetime | None = Non
     return chat_users_seen_since(session, (now or utcnow()) - timedelta(seconds=window_s)) > 0
 
 
-def on_duty(
-    schedules: Schedules, municipality: str | None, now: datetime, *, agents_present: bool
-) -> bool:
-    return agents_present and schedules.for_municipality(municipality).is_open(now)
-
-
 def decide_escalation(
     schedules: Schedules, municipality: str | None, now: datetime, *, agents_present: bool
 ) -> Escalation:
@@ -73,6 +67,15 @@ def decide_escalation(
     in_hours = schedule.is_open(now)
     kind: Literal["handoff", "callback"] = "handoff" if in_hours and agents_present else "callback"
     return Escalation(kind=kind, next_opening=schedule.next_opening(now), in_hours=in_hours)
+
+
+def on_duty(
+    schedules: Schedules, municipality: str | None, now: datetime, *, agents_present: bool
+) -> bool:
+    """Whether a request for a person now would be handed off (the widget's "Tal med en
+    medarbejder"): the same decision the escalation action makes."""
+    decision = decide_escalation(schedules, municipality, now, agents_present=agents_present)
+    return decision.kind == "handoff"
 
 
 # A guess is a knowledge.search.Hit or its stored form {"slug", "title", "score"} (plus "owner"

@@ -18,25 +18,30 @@ from bot.store.models import SENDERS, Conversation, Feedback, Message, Sender, u
 SEQ_ATTEMPTS = 5
 
 
+def lock_conversation(session: Session, id: str) -> Conversation | None:
+    """The conversation read FOR UPDATE (PostgreSQL; SQLite's write transaction already holds
+    the database) and refreshed: a decision on its state then cannot interleave with a hand-off,
+    claim or withdrawal committing meanwhile. Everything that changes who holds a conversation
+    locks it first, so those writers always lock in the same order (conversation, then
+    hand-off). None if there is no such conversation."""
+    return session.scalar(
+        select(Conversation)
+        .where(Conversation.id == id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
 def ensure_conversation(
     session: Session, id: str, municipality: str, *, lock: bool = False
 ) -> Conversation:
-    """The conversation with this Rasa sender id, created in state 'bot' if it is new.
+    """The conversation with this Rasa sender id, created in state 'bot' if it is new;
+    `lock=True` locks it (`lock_conversation`), also when another request created it first."""
 
-    `lock=True` reads the row FOR UPDATE (PostgreSQL; SQLite's write transaction already holds
-    the database): a decision on its state then cannot interleave with a hand-off, claim or
-    withdrawal committing meanwhile. Everything that changes who holds a conversation locks it
-    first, so those writers always lock in the same order (conversation, then hand-off).
-    """
-    if lock:
-        conversation = session.scalar(
-            select(Conversation)
-            .where(Conversation.id == id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    else:
-        conversation = session.get(Conversation, id)
+    def read() -> Conversation | None:
+        return lock_conversation(session, id) if lock else session.get(Conversation, id)
+
+    conversation = read()
     if conversation is not None:
         return conversation
     try:
@@ -45,7 +50,8 @@ def ensure_conversation(
             conversation = Conversation(id=id, municipality=municipality, state="bot")
             session.add(conversation)
     except IntegrityError:
-        conversation = session.get(Conversation, id)
+        # The winner has committed (PostgreSQL made the insert wait for it): read its row.
+        conversation = read()
         if conversation is None:
             raise
     return conversation

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot import conversations as conv
 from bot.conversations import OutMessage
@@ -224,7 +225,16 @@ def test_queue_lists_waiting_oldest_first_then_claimed(store: Store) -> None:
     anne = agent(store)
     conv.claim(store, ids[0], anne)  # the oldest is taken: it moves below the waiting ones
     conv.claim(store, ids[2], anne)
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", count)
     items = conv.queue(store)
+    event.remove(store.engine, "before_cursor_execute", count)
+    # One query per poll of the console's queue.
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
     assert [(q.handoff_id, q.status) for q in items] == [
         (ids[1], "waiting"), (ids[3], "waiting"), (ids[0], "claimed"), (ids[2], "claimed"),
     ]  # fmt: skip
@@ -304,6 +314,38 @@ def test_the_database_refuses_a_second_message_with_the_same_client_id(store: St
     with store.transaction() as db:  # the id is unique per conversation only
         ensure_conversation(db, "samtale-2", "0101")
         append_message(db, "samtale-2", "citizen", "a", client_id="klient-001")
+
+
+def test_a_new_conversations_first_message_and_its_retry_at_once_postgresql(
+    pg_store: Store,
+) -> None:
+    """Neither finds a row to lock; both insert the conversation, PostgreSQL makes the second
+    wait for the first and refuses it; the second then sees the first's message and answers as
+    for any retry: stored and forwarded once, no error."""
+
+    def slow_lock(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "FOR UPDATE" in statement:
+            time.sleep(0.2)  # both have looked for the row before either inserts it
+
+    event.listen(pg_store.engine, "after_cursor_execute", slow_lock)
+    bot = RecordingBot()
+    barrier = threading.Barrier(2)
+    views: list[conv.ConversationView] = []
+
+    def send() -> None:
+        barrier.wait()
+        views.append(conv.citizen_message(pg_store, bot, "ny-samtale", "0101", "hej",
+                                          after=0, client_id="klient-001"))  # fmt: skip
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(views) == 2
+    assert len(bot.calls) == 1
+    assert senders(pg_store, "ny-samtale") == [("citizen", "hej"), ("bot", "svar på hej")]
+    assert all(v.messages[0].client_id == "klient-001" for v in views)
 
 
 # --- a citizen in the queue ---------------------------------------------------------------------

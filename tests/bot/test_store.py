@@ -15,6 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from bot.store import Store, StoreUnavailable, make_engine, transaction
 from bot.store.__main__ import main as store_cli
@@ -259,3 +260,39 @@ def test_migration_0005_keeps_logged_questions_both_ways(
         assert "intent" in columns()
     finally:
         engine.dispose()
+
+
+def test_the_loser_of_a_creation_race_holds_the_lock_postgresql(pg_store: Store) -> None:
+    """Two requests create the same conversation at once: PostgreSQL makes the second insert
+    wait for the first and then refuses it; the second must then lock the row the first made,
+    or its routing decision could interleave with a hand-off committing meanwhile."""
+    first_in, second_has_it, done = threading.Event(), threading.Event(), threading.Event()
+
+    def first() -> None:
+        with pg_store.transaction() as s:
+            ensure_conversation(s, "ny", "0101", lock=True)
+            first_in.set()
+            time.sleep(0.5)  # the second's insert is waiting on this one meanwhile
+
+    def second() -> None:
+        first_in.wait(5)
+        with pg_store.transaction() as s:
+            ensure_conversation(s, "ny", "0101", lock=True)
+            second_has_it.set()
+            done.wait(10)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    try:
+        assert second_has_it.wait(10)
+        locked = text("SELECT id FROM conversations WHERE id = 'ny' FOR UPDATE NOWAIT")
+        with (
+            pg_store.engine.connect() as conn,
+            pytest.raises(OperationalError, match="could not obtain lock"),
+        ):
+            conn.execute(locked)
+    finally:
+        done.set()
+        for t in threads:
+            t.join()
