@@ -193,3 +193,50 @@ def test_in_opening_hours_with_no_agent_present_a_callback_is_offered(
     page.get_by_role("button", name="Ja, ring mig op").click()
     page.get_by_text("Hvad er dit navn?").wait_for()
     assert page.locator(".status").inner_text() == ""  # never "Du er i kø"
+
+
+def test_a_failed_send_is_resent_with_its_id_and_nothing_overtakes_it(
+    stack: Stack, new_page: Any
+) -> None:
+    """The server stores the message but the answer never reaches the widget: "Prøv igen" sends
+    the same message (same client id, stored once), and text typed meanwhile waits behind it."""
+    page = new_page()
+    open_widget(page, stack)
+    sent_ids: list[str] = []
+
+    def answer_lost(route: Any) -> None:
+        sent_ids.append(route.request.post_data_json["client_id"])
+        route.fetch()  # the server stores the message and asks the bot ...
+        route.abort()  # ... but the widget never hears back
+
+    page.route("**/api/chat", answer_lost)
+    say(page, "Hvordan får jeg MitID?")
+    say(page, "Hvordan bestiller jeg pas?")
+    retry = page.get_by_role("button", name="Prøv igen")
+    retry.wait_for()  # after the widget's own two retries
+    assert "Tryk på »Prøv igen«" in page.locator(".error").inner_text()
+    assert len(sent_ids) == 3 and len(set(sent_ids)) == 1, sent_ids
+    conversation_id = page.evaluate("localStorage.getItem('borgerbot.0101.conversation')")
+
+    def stored() -> list[tuple]:
+        return stack.query(
+            "select text, client_id from messages where conversation_id = :c "
+            "and sender = 'citizen' order by seq",
+            c=conversation_id,
+        )
+
+    assert stored() == [("Hvordan får jeg MitID?", sent_ids[0])]  # the second waits
+
+    page.unroute("**/api/chat")
+    retry.click()
+    assert focused(page) == "bb-input"
+    page.locator(".msg.bot").filter(has_text="Fik du svar på dit spørgsmål?").nth(1).wait_for()
+    page.wait_for_function(
+        """() => !document.getElementById('borgerbot-widget').shadowRoot
+                   .querySelector('.msg.citizen.pending, .msg.citizen.failed')"""
+    )
+    both = ["Hvordan får jeg MitID?", "Hvordan bestiller jeg pas?"]
+    assert [text for text, _ in stored()] == both  # each once, in the order typed
+    assert stored()[0][1] == sent_ids[0]
+    assert page.locator(".msg.citizen .text").all_inner_texts() == both
+    assert not retry.is_visible() and page.locator(".error").inner_text() == ""

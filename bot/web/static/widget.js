@@ -10,7 +10,9 @@
  * with everything after it, so no message is ever skipped. Messages are sent one at a time from
  * an outbox (typing on while a reply is pending queues the text, never drops it), each with a
  * random client id: a retried POST is stored once, and the widget recognises its own message
- * by that id (the stored text can differ: CPR numbers are masked).
+ * by that id (the stored text can differ: CPR numbers are masked). A message whose POST keeps
+ * failing stays first in the outbox with its id (the server may have stored it and only the
+ * answer was lost); "Prøv igen" sends it again, and the messages behind it wait.
  */
 (function () {
   "use strict";
@@ -31,7 +33,8 @@
   var state = {
     id: localStorage.getItem(KEY + "conversation"),
     lastSeq: 0, sending: false, open: sessionStorage.getItem(KEY + "open") === "1",
-    agentName: null, convState: "bot", config: null, seen: {}, outbox: []
+    agentName: null, convState: "bot", config: null, seen: {}, outbox: [],
+    failed: null  // the outbox's first item, after its POST failed: waits for "Prøv igen"
   };
 
   function randomId() {
@@ -56,6 +59,7 @@
     '  <p class="typing" hidden><span class="visually-hidden">Assistenten skriver</span>' +
     '    <span aria-hidden="true">●</span><span aria-hidden="true">●</span><span aria-hidden="true">●</span></p>' +
     '  <p class="error" role="alert"></p>' +
+    '  <p class="queue-actions retry-actions" hidden><button type="button" class="retry">Prøv igen</button></p>' +
     '  <p class="queue-actions" hidden><button type="button" class="callback-instead"></button></p>' +
     '  <form class="composer">' +
     '    <label for="bb-input">Skriv din besked</label>' +
@@ -68,7 +72,8 @@
   var $ = function (sel) { return root.querySelector(sel); };
   var launcher = $(".launcher"), panel = $(".panel"), log = $(".messages"), input = $("#bb-input");
   var form = $(".composer"), typing = $(".typing"), status = $(".status"), errorBox = $(".error");
-  var queueActions = $(".queue-actions"), callbackInstead = $(".callback-instead");
+  var queueActions = $(".queue-actions:not(.retry-actions)"), callbackInstead = $(".callback-instead");
+  var retryActions = $(".retry-actions"), retryButton = $(".retry");
   callbackInstead.textContent = CALLBACK_INSTEAD.title;
   $(".launcher-label").textContent = TITLE;
   $("#bb-title").textContent = TITLE;
@@ -187,7 +192,7 @@
   function send(text, payload) {
     text = (text || "").trim();
     if (!text) return;
-    showError("");
+    if (!state.failed) showError("");  // a failed message's notice stays until it is sent
     clearButtons();
     if (!state.id) {
       // Chosen here, not by the server, so a retry of the very first message names the same
@@ -204,15 +209,15 @@
     li.appendChild(body);
     log.appendChild(li);
     li.scrollIntoView({ block: "nearest" });
-    state.outbox.push({ text: text, payload: payload, li: li });
+    state.outbox.push({ text: text, payload: payload, li: li, clientId: li.dataset.clientId });
     pump();
   }
 
   // Sends the outbox one message at a time, in order: the server routes each with the state the
-  // one before left (bot, queue or person).
+  // one before left (bot, queue or person). An item leaves the outbox once the server has it.
   function pump() {
-    if (state.sending || !state.outbox.length) return;
-    var item = state.outbox.shift();
+    if (state.sending || state.failed || !state.outbox.length) return;
+    var item = state.outbox[0];
     state.sending = true;
     if (state.convState === "bot" || state.convState === "closed") typing.hidden = false;
     var attempt = 0;
@@ -221,7 +226,7 @@
         method: "POST", headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ text: item.text, payload: item.payload, conversation_id: state.id,
                                municipality: MUNICIPALITY, after: state.lastSeq,
-                               client_id: item.li.dataset.clientId })
+                               client_id: item.clientId })
       }).catch(function (e) {
         if (e.status === undefined && attempt < RETRY_MS.length) {
           return new Promise(function (ok) { setTimeout(ok, RETRY_MS[attempt++]); }).then(post);
@@ -229,24 +234,42 @@
         throw e;
       });
     }
-    post().then(applyState).catch(function (e) {
+    post().then(function (body) {
+      state.outbox.shift();
+      item.li.classList.remove("pending", "failed");  // also when a poll had shown it already
+      applyState(body);
+    }).catch(function (e) {
       if (e.status === 503) {
+        state.outbox.shift();
         showError(e.message);  // stored; only the assistant's reply failed
         item.li.classList.remove("pending");
         return;
       }
+      // Maybe stored, maybe not: only a resend with the same client id is safe, and nothing
+      // behind it may overtake it.
+      state.failed = item;
       item.li.classList.add("failed");
       item.li.classList.remove("pending");
-      var restore = !input.value;  // never lose what the citizen wrote
-      if (restore) input.value = item.text;
       showError((e.status === undefined ? "Beskeden blev ikke sendt. Tjek din forbindelse." : e.message) +
-                (restore ? " Din tekst står i feltet igen, så du kan sende den." : ""));
+                " Tryk på »Prøv igen« for at sende beskeden igen.");
+      retryActions.hidden = false;
     }).then(function () {
       state.sending = false;
       typing.hidden = true;
       pump();
     });
   }
+
+  retryButton.addEventListener("click", function () {
+    input.focus();  // the button disappears now: keep focus in the chat (WCAG 2.4.3)
+    retryActions.hidden = true;
+    showError("");
+    if (!state.failed) return;
+    state.failed.li.classList.remove("failed");
+    state.failed.li.classList.add("pending");
+    state.failed = null;  // still first in the outbox, with its client id
+    pump();
+  });
 
   function poll() {
     if (!state.id || state.sending || document.hidden) return Promise.resolve();
