@@ -30,6 +30,7 @@ from bot.callbacks import (
 )
 from bot.departments import department_name
 from bot.hours import TZ
+from bot.settings import CONSOLE_POLL_S
 from bot.store.models import utcnow
 from bot.store.users import mark_seen, seen_is_stale
 from bot.web.auth import roles_required
@@ -105,7 +106,10 @@ def queue() -> ResponseReturnValue:
     _present()
     items = conversations.queue(get_store())
     return render_template(
-        "agent/queue.html", items=[_item_json(i) for i in items], reasons=REASON_LABELS_DA
+        "agent/queue.html",
+        items=[_item_json(i) for i in items],
+        reasons=REASON_LABELS_DA,
+        poll_ms=CONSOLE_POLL_S * 1000,  # BORGERBOT_AGENT_PRESENCE_S is checked against it
     )
 
 

@@ -190,3 +190,30 @@ def test_a_waiting_citizen_orders_a_callback_instead(
         "select status, close_reason from handoffs where conversation_id = :c", c=conversation_id
     ) == [("closed", "Borgeren bestilte et opkald i stedet")]
     row.wait_for(state="detached", timeout=5_000)  # gone at the next queue refresh
+
+
+SLOW_QUEUE_POLLS = """(() => {
+    // The queue's answers take 5 s (a slow server); record how many are in flight at once.
+    window.__queuePolls = { inFlight: 0, most: 0, started: 0 };
+    const realFetch = window.fetch.bind(window);
+    window.fetch = (url, options) => {
+        if (!String(url).includes("koe.json")) return realFetch(url, options);
+        const q = window.__queuePolls;
+        q.started++; q.inFlight++; q.most = Math.max(q.most, q.inFlight);
+        return new Promise((ok) => setTimeout(ok, 5000))
+            .then(() => realFetch(url, options))
+            .finally(() => { q.inFlight--; });
+    };
+})()"""
+
+
+def test_a_slow_server_never_gets_overlapping_console_polls(
+    stack: Stack, new_page: Any, console_users: Any
+) -> None:
+    page = new_page()
+    page.add_init_script(SLOW_QUEUE_POLLS)
+    login(page, stack, "bo")
+    page.goto(f"{stack.web_url}/konsol/samtaler")
+    page.wait_for_timeout(7_500)  # a poll every 2 s, each answered after 5 s
+    polls = page.evaluate("window.__queuePolls")
+    assert polls["started"] >= 1 and polls["most"] == 1, polls

@@ -26,7 +26,19 @@ window.BorgerbotAgent = (function () {
     });
   }
 
-  function watchQueue(url) {
+  // Calls poll() (which returns a promise) every `ms`, never while the previous call is still
+  // running: a slow server would otherwise get ever more overlapping polls.
+  function every(ms, poll) {
+    var busy = false;
+    function done() { busy = false; }
+    setInterval(function () {
+      if (busy) return;
+      busy = true;
+      poll().then(done, done);
+    }, ms);
+  }
+
+  function watchQueue(url, pollMs) {
     var tbody = document.querySelector("#queue tbody");
     function render(items) {
       var rows = document.createDocumentFragment();
@@ -64,7 +76,7 @@ window.BorgerbotAgent = (function () {
       // Keep keyboard focus usable: only re-render when nothing inside the table has focus.
       if (!tbody.contains(document.activeElement)) { tbody.replaceChildren(rows); }
     }
-    setInterval(function () { getJSON(url).then(render).catch(function () {}); }, 2000);
+    every(pollMs, function () { return getJSON(url).then(render).catch(function () {}); });
   }
 
   function watchConversation(url) {
@@ -84,8 +96,10 @@ window.BorgerbotAgent = (function () {
       list.appendChild(li);
       list.scrollTop = list.scrollHeight;
     }
-    function poll() { getJSON(url + "?after=" + last).then(function (b) { b.messages.forEach(add); }).catch(function () {}); }
-    setInterval(poll, 1000);
+    function poll() {
+      return getJSON(url + "?after=" + last).then(function (b) { b.messages.forEach(add); }).catch(function () {});
+    }
+    every(1000, poll);  // more often than the queue: presence holds here too
 
     var form = document.getElementById("reply-form");
     if (form) {
