@@ -299,8 +299,9 @@ class KnowledgeBase:
         and the editor's "Prøv et spørgsmål" both call this, so the editor sees the bot's verdict.
 
         `municipality`: the widget's code; None, "" or "*" for the national guides only.
-        `confident_only`: the message was not taken for a question (the NLU's out_of_scope or
-        nlu_fallback): only a confident match is answered, and "Mente du …?" becomes fallback.
+        `confident_only`: the message was taken for small talk (the answer action passes it for
+        the NLU's out_of_scope only): only a confident match is answered, and "Mente du …?"
+        becomes fallback.
         """
         code = None if municipality in (None, "", NATIONAL) else municipality
         result = self.search(question, code)
