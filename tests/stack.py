@@ -91,6 +91,28 @@ class Stack:
     def log(self, name: str) -> str:
         return (self.log_dir / f"{name}.log").read_text(errors="replace")
 
+    def restart(self, name: str) -> None:
+        """Stop one process and start it again, as a deploy or a crash would, and wait until it
+        is healthy (Rasa: the model loaded, about 45 s)."""
+        old = self.procs[name]
+        old.terminate()
+        try:
+            old.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            old.kill()
+        self.procs[name] = _launch(name, self.env, self.log_dir)
+        wait_until_healthy(
+            {name: health_urls(self.settings)[name]}, STARTUP_TIMEOUT_S, {name: self.procs[name]}
+        )
+
+
+def _launch(name: str, env: dict[str, str], log_dir: Path) -> subprocess.Popen:
+    log = (log_dir / f"{name}.log").open("a")  # a restart appends to the same log
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.serve", name],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
@@ -126,13 +148,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         pytest.fail("no trained Rasa model for the current inputs; run `make setup`")
     log_dir = Path(os.environ.get("BORGERBOT_TEST_LOGS", tmp_path_factory.mktemp("logs")))
     log_dir.mkdir(parents=True, exist_ok=True)
-    procs = {}
     for name in ("rasa", "actions", "web"):
-        log = (log_dir / f"{name}.log").open("w")
-        procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "bot.serve", name],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        (log_dir / f"{name}.log").write_text("")
+    procs = {name: _launch(name, env, log_dir) for name in ("rasa", "actions", "web")}
     stack = Stack(settings=settings, procs=procs, log_dir=log_dir, env=env)
     try:
         try:
