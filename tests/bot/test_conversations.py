@@ -194,18 +194,8 @@ def test_two_agents_claiming_at_once_exactly_one_wins_sqlite(store: Store) -> No
     assert [s for s, _ in senders(store)].count("system") == 1
 
 
-def test_two_agents_claiming_at_once_exactly_one_wins_postgresql(
-    pg_database: Callable[[], str],
-) -> None:
-    from bot.store.migrate import upgrade
-
-    url = pg_database()
-    upgrade(url)
-    pg = Store(url)
-    try:
-        assert sorted(claim_race(pg)) == ["told"] * 5 + ["won"]
-    finally:
-        pg.dispose()
+def test_two_agents_claiming_at_once_exactly_one_wins_postgresql(pg_store: Store) -> None:
+    assert sorted(claim_race(pg_store)) == ["told"] * 5 + ["won"]
 
 
 def test_queue_is_oldest_first_and_hides_finished(store: Store) -> None:
@@ -439,18 +429,8 @@ def test_withdrawal_and_claim_at_once_exactly_one_wins_sqlite(store: Store) -> N
         withdraw_or_claim_race(store)
 
 
-def test_withdrawal_and_claim_at_once_exactly_one_wins_postgresql(
-    pg_database: Callable[[], str],
-) -> None:
-    from bot.store.migrate import upgrade
-
-    url = pg_database()
-    upgrade(url)
-    pg = Store(url)
-    try:
-        withdraw_or_claim_race(pg)
-    finally:
-        pg.dispose()
+def test_withdrawal_and_claim_at_once_exactly_one_wins_postgresql(pg_store: Store) -> None:
+    withdraw_or_claim_race(pg_store)
 
 
 def test_a_long_wait_is_told_once_and_only_while_waiting(store: Store) -> None:
@@ -514,40 +494,28 @@ def test_an_admin_takes_the_chat_over_before_writing_and_each_message_keeps_its_
     ]
 
 
-def test_routing_waits_for_a_handoff_committing_meanwhile_postgresql(
-    pg_database: Callable[[], str],
-) -> None:
+def test_routing_waits_for_a_handoff_committing_meanwhile_postgresql(pg_store: Store) -> None:
     """The action server queues the chat (create_handoff) while the web front routes the next
     message: with the row locked, the routing sees 'waiting' and does not call Rasa."""
-    import time
+    bot = RecordingBot()
+    conv.citizen_message(pg_store, bot, "samtale-1", "0101", "jeg vil tale med en person")
+    in_handoff = threading.Event()
+    routed: list[conv.ConversationView] = []
 
-    from bot.store.migrate import upgrade
+    def queue_it() -> None:
+        with pg_store.transaction() as db:
+            create_handoff(db, "samtale-1", "0101", "requested", [], "borgerservice", "r")
+            in_handoff.set()
+            time.sleep(0.5)  # still uncommitted while the next message is routed
 
-    url = pg_database()
-    upgrade(url)
-    pg = Store(url)
-    try:
-        bot = RecordingBot()
-        conv.citizen_message(pg, bot, "samtale-1", "0101", "jeg vil tale med en person")
-        in_handoff = threading.Event()
-        routed: list[conv.ConversationView] = []
+    def next_message() -> None:
+        in_handoff.wait()
+        routed.append(conv.citizen_message(pg_store, bot, "samtale-1", "0101", "hallo?"))
 
-        def queue_it() -> None:
-            with pg.transaction() as db:
-                create_handoff(db, "samtale-1", "0101", "requested", [], "borgerservice", "r")
-                in_handoff.set()
-                time.sleep(0.5)  # still uncommitted while the next message is routed
-
-        def next_message() -> None:
-            in_handoff.wait()
-            routed.append(conv.citizen_message(pg, bot, "samtale-1", "0101", "hallo?"))
-
-        threads = [threading.Thread(target=queue_it), threading.Thread(target=next_message)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert len(bot.calls) == 1  # only the first message reached the bot
-        assert routed[0].state == "waiting"
-    finally:
-        pg.dispose()
+    threads = [threading.Thread(target=queue_it), threading.Thread(target=next_message)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(bot.calls) == 1  # only the first message reached the bot
+    assert routed[0].state == "waiting"
