@@ -112,24 +112,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = secret_key(app.config["SETTINGS"])
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Danish letters as they are
 
-    from bot.web import admin, agent, auth, chat, csrf, extensions, health, widget
+    if not app.testing and not logging.getLogger().handlers:
+        # Under gunicorn nothing configures Python logging, and the app's own records (model
+        # warm-up, publish and re-index timings) would be dropped below WARNING.
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s"
+        )
+
+    from bot.web import admin, agent, auth, chat, csrf, editor, extensions, health, insight, widget
 
     extensions.init_app(app)
     csrf.init_app(app)
     auth.init_app(app)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(chat.bp)
-    app.register_blueprint(widget.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(agent.bp)
-    app.register_blueprint(admin.bp)
-    # Issue #6 blueprints (editor, insight) register below.
-    from bot.web import editor
-
-    app.register_blueprint(editor.bp)
-    from bot.web import insight
-
-    app.register_blueprint(insight.bp)
+    for blueprint in (health, chat, widget, auth, agent, admin, editor, insight):
+        app.register_blueprint(blueprint.bp)
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Any:
